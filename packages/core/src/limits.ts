@@ -1,0 +1,49 @@
+/**
+ * Every limit Baton enforces, as a named number. docs/protocol.md lists the
+ * same values; change both together.
+ */
+
+/** Largest message (one JSON text, UTF-8 bytes) a transport accepts. Larger frames close the connection. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** Longest resource name, in characters. Short enough that `<name>.txt` is a valid file name everywhere. */
+export const MAX_RESOURCE_NAME_LENGTH = 128;
+
+/** Longest client name (free text shown in logs and the dashboard). */
+export const MAX_CLIENT_NAME_LENGTH = 64;
+
+/** Longest string request id; numeric ids must be safe integers. */
+export const MAX_REQUEST_ID_LENGTH = 64;
+
+/** Most requests that may wait in one resource's queue; more are refused with QUEUE_FULL. */
+export const MAX_QUEUE_LENGTH = 10_000;
+
+/** Most requests (held or waiting) one session may have at once; more are refused with TOO_MANY_REQUESTS. */
+export const MAX_REQUESTS_PER_SESSION = 100_000;
+
+/** Lease given to a session that does not ask for one. */
+export const DEFAULT_LEASE_MS = 10_000;
+
+/** Shortest lease a session may ask for. */
+export const MIN_LEASE_MS = 1_000;
+
+/** Longest lease a session may ask for. */
+export const MAX_LEASE_MS = 5 * 60_000;
+
+/** Longest `waitMs` an acquire may ask for; leave `waitMs` out to wait without limit. */
+export const MAX_WAIT_MS = 24 * 60 * 60_000;
+
+/** Longest lock-delay an acquire may ask for. */
+export const MAX_LOCK_DELAY_MS = 60_000;
+
+/** How many fencing tokens the coordinator reserves per persisted high-water mark. */
+export const TOKEN_RESERVATION_BLOCK = 1_000n;
+
+/** Most simultaneous connections one server accepts (all transports together). */
+export const MAX_CONNECTIONS = 20_000;
+
+/** Most messages buffered for a session whose connection dropped, waiting for it to resume. */
+export const MAX_DETACHED_OUTBOX = 10_000;
+
+/** Protocol version spoken by this release. */
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,611 @@
+/**
+ * The lock machine — theory of operation.
+ *
+ * State: sessions (each with a lease deadline) and resources (each with its
+ * holders and a FIFO queue of waiters). The machine never reads a clock: each
+ * call to {@link LockMachine.handle} brings `now` (milliseconds on any
+ * monotonic scale), and {@link LockMachine.nextDeadline} says when the caller
+ * must come back with a `tick`.
+ *
+ * Every call runs in three phases:
+ *  1. expire: every deadline that is due at `now` takes effect first (leases
+ *     end, waits time out, lock-delays lapse), so an input never sees a
+ *     session that should already be dead;
+ *  2. apply the input (which renews its session's lease);
+ *  3. settle: every resource touched in 1 or 2 grants its queue head while the
+ *     head is compatible with every holder.
+ *
+ * Rules, all checked by the property tests after every step:
+ *  - no two incompatible holders: an exclusive holder is alone;
+ *  - strict FIFO: a waiter is granted only when every waiter ahead of it has
+ *    been granted, so a writer is never overtaken by later readers;
+ *  - every grant's fencing token is greater than every earlier one;
+ *  - nothing is granted to a session whose lease has run out;
+ *  - every acquire ends granted, timed out, cancelled, or with its session;
+ *  - when every session has ended, no holder and no waiter remains.
+ *
+ * Misuse by the embedding program (opening a session id twice, time that is
+ * not a number) throws {@link CoreMisuseError}; bad requests from a peer are
+ * `rejected` effects and change nothing.
+ */
+import type { Effect, FreedLock } from './effects.js';
+import { CoreMisuseError, ErrorCode } from './errors.js';
+import type {
+  AcquireInput,
+  CancelInput,
+  CloseSessionInput,
+  ForceReleaseInput,
+  Input,
+  LockMode,
+  OpenSessionInput,
+  ReleaseInput,
+  RequestId,
+} from './inputs.js';
+import {
+  DEFAULT_LEASE_MS,
+  MAX_LEASE_MS,
+  MAX_LOCK_DELAY_MS,
+  MAX_QUEUE_LENGTH,
+  MAX_REQUESTS_PER_SESSION,
+  MAX_WAIT_MS,
+  MIN_LEASE_MS,
+  TOKEN_RESERVATION_BLOCK,
+} from './limits.js';
+import { MinHeap } from './min-heap.js';
+import { resourceNameProblem } from './resource-name.js';
+
+export interface LockMachineOptions {
+  /**
+   * The first fencing token to issue. After a restart, pass one more than the
+   * last persisted `reserve-tokens` value so tokens never repeat. Default 1.
+   */
+  firstToken?: bigint;
+  /** Lease for sessions that ask for none. Default DEFAULT_LEASE_MS. */
+  defaultLeaseMs?: number;
+  /** Most waiters per resource. Default MAX_QUEUE_LENGTH. */
+  maxQueueLength?: number;
+}
+
+interface Session {
+  readonly id: string;
+  readonly client: string;
+  readonly leaseMs: number;
+  readonly openedAt: number;
+  expiresAt: number;
+  ended: boolean;
+  readonly held: Set<Holder>;
+  readonly waiting: Map<RequestId, Waiter>;
+}
+
+interface Holder {
+  readonly session: Session;
+  readonly request: RequestId;
+  readonly resource: Resource;
+  readonly mode: LockMode;
+  readonly token: string;
+  readonly grantedAt: number;
+  readonly lockDelayMs: number;
+}
+
+interface Waiter {
+  readonly session: Session;
+  readonly request: RequestId;
+  readonly resource: Resource;
+  readonly mode: LockMode;
+  readonly enqueuedAt: number;
+  readonly deadline: number | undefined;
+  readonly lockDelayMs: number;
+  waiting: boolean;
+}
+
+interface Resource {
+  readonly name: string;
+  /** Current holders by token. */
+  readonly holders: Map<string, Holder>;
+  exclusiveHeld: boolean;
+  /** Waiters in arrival order. */
+  readonly queue: Waiter[];
+  /** No grant before this time (lock-delay after a lost holder). */
+  blockedUntil: number;
+}
+
+type Deadline =
+  | { kind: 'lease'; session: Session }
+  | { kind: 'wait'; waiter: Waiter }
+  | { kind: 'lock-delay'; resource: Resource };
+
+/** One holder in a {@link ResourceSnapshot}. */
+export interface HolderSnapshot {
+  session: string;
+  client: string;
+  request: RequestId;
+  mode: LockMode;
+  token: string;
+  grantedAt: number;
+  heldMs: number;
+}
+
+/** One waiter in a {@link ResourceSnapshot}, in queue order. */
+export interface WaiterSnapshot {
+  session: string;
+  client: string;
+  request: RequestId;
+  mode: LockMode;
+  enqueuedAt: number;
+  waitedMs: number;
+  /** When the wait times out, if it has a waitMs. */
+  deadline?: number;
+}
+
+/** What one resource looks like right now: for status requests and dashboards. */
+export interface ResourceSnapshot {
+  resource: string;
+  holders: HolderSnapshot[];
+  waiters: WaiterSnapshot[];
+  /** Set while a lock-delay keeps the resource from being granted. */
+  blockedUntil?: number;
+}
+
+/** One session, for status listings. */
+export interface SessionSnapshot {
+  session: string;
+  client: string;
+  leaseMs: number;
+  expiresAt: number;
+  held: number;
+  waiting: number;
+}
+
+/** Counts, for metrics. */
+export interface MachineStats {
+  sessions: number;
+  resources: number;
+  holders: number;
+  waiters: number;
+  /** The last fencing token issued, or undefined before the first grant. */
+  lastToken: string | undefined;
+}
+
+/** The Baton coordinator's state machine. See the theory of operation above. */
+export class LockMachine {
+  private readonly sessions = new Map<string, Session>();
+  private readonly resources = new Map<string, Resource>();
+  private readonly deadlines = new MinHeap<Deadline>();
+  private readonly defaultLeaseMs: number;
+  private readonly maxQueueLength: number;
+  private nextToken: bigint;
+  private reservedThrough: bigint;
+  private now = -Infinity;
+  private effects: Effect[] = [];
+  private readonly dirty = new Set<Resource>();
+  private holderCount = 0;
+  private waiterCount = 0;
+
+  constructor(options: LockMachineOptions = {}) {
+    this.nextToken = options.firstToken ?? 1n;
+    if (this.nextToken < 1n) throw new CoreMisuseError('firstToken must be at least 1');
+    this.reservedThrough = this.nextToken - 1n;
+    this.defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_LEASE_MS;
+    this.maxQueueLength = options.maxQueueLength ?? MAX_QUEUE_LENGTH;
+  }
+
+  /**
+   * Apply one input at time `now` and return what to do, in order. Time never
+   * runs backwards here: a `now` earlier than a previous one counts as the
+   * previous one.
+   */
+  handle(input: Input, now: number): Effect[] {
+    if (typeof now !== 'number' || Number.isNaN(now)) throw new CoreMisuseError('now must be a number');
+    if (now > this.now) this.now = now;
+    const effects: Effect[] = [];
+    this.effects = effects;
+    this.expireDue();
+    switch (input.type) {
+      case 'tick':
+        break;
+      case 'open-session':
+        this.openSession(input);
+        break;
+      case 'keepalive': {
+        const session = this.liveSession(input.session, input.request);
+        if (session) effects.push({ type: 'renewed', session: session.id, request: input.request, leaseMs: session.leaseMs });
+        break;
+      }
+      case 'acquire':
+        this.acquire(input);
+        break;
+      case 'release':
+        this.release(input);
+        break;
+      case 'cancel':
+        this.cancel(input);
+        break;
+      case 'close-session':
+        this.closeSession(input);
+        break;
+      case 'force-release':
+        this.forceRelease(input);
+        break;
+      default:
+        throw new CoreMisuseError(`unknown input type ${JSON.stringify((input as { type: unknown }).type)}`);
+    }
+    this.settle();
+    return effects;
+  }
+
+  /** When the caller must next call `handle({type:'tick'}, now)`, or undefined when nothing is pending. */
+  nextDeadline(): number | undefined {
+    return this.deadlines.peekTime();
+  }
+
+  /** Whether a session exists and has not ended. */
+  hasSession(session: string): boolean {
+    return this.sessions.has(session);
+  }
+
+  /** Holders and waiters of one resource, or of every resource with any (sorted by name). */
+  inspect(resource?: string): ResourceSnapshot[] {
+    if (resource !== undefined) {
+      const state = this.resources.get(resource);
+      return state ? [this.snapshotOf(state)] : [];
+    }
+    return [...this.resources.values()].map((state) => this.snapshotOf(state)).sort((a, b) => (a.resource < b.resource ? -1 : 1));
+  }
+
+  /** Every live session. */
+  listSessions(): SessionSnapshot[] {
+    return [...this.sessions.values()].map((session) => ({
+      session: session.id,
+      client: session.client,
+      leaseMs: session.leaseMs,
+      expiresAt: session.expiresAt,
+      held: session.held.size,
+      waiting: session.waiting.size,
+    }));
+  }
+
+  stats(): MachineStats {
+    return {
+      sessions: this.sessions.size,
+      resources: this.resources.size,
+      holders: this.holderCount,
+      waiters: this.waiterCount,
+      lastToken: this.nextToken > 1n ? (this.nextToken - 1n).toString() : undefined,
+    };
+  }
+
+  // ---- phase 1: deadlines ----
+
+  private expireDue(): void {
+    const now = this.now;
+    for (;;) {
+      const time = this.deadlines.peekTime();
+      if (time === undefined || time > now) return;
+      const deadline = this.deadlines.pop()!;
+      switch (deadline.kind) {
+        case 'lease': {
+          const session = deadline.session;
+          if (session.ended) break;
+          if (session.expiresAt <= now) this.endSession(session, 'lease-expired', undefined);
+          else this.deadlines.push(session.expiresAt, deadline);
+          break;
+        }
+        case 'wait': {
+          const waiter = deadline.waiter;
+          if (!waiter.waiting) break;
+          this.removeWaiter(waiter);
+          this.effects.push({
+            type: 'timeout',
+            session: waiter.session.id,
+            request: waiter.request,
+            resource: waiter.resource.name,
+          });
+          break;
+        }
+        case 'lock-delay':
+          this.dirty.add(deadline.resource);
+          break;
+      }
+    }
+  }
+
+  // ---- phase 2: inputs ----
+
+  private openSession(input: OpenSessionInput): void {
+    if (this.sessions.has(input.session)) {
+      throw new CoreMisuseError(`session ${input.session} is already open`);
+    }
+    const leaseMs = input.leaseMs ?? this.defaultLeaseMs;
+    if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
+      this.reject(undefined, input.request, ErrorCode.BAD_FIELD, `leaseMs must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}`);
+      return;
+    }
+    const session: Session = {
+      id: input.session,
+      client: input.client ?? input.session,
+      leaseMs,
+      openedAt: this.now,
+      expiresAt: this.now + leaseMs,
+      ended: false,
+      held: new Set(),
+      waiting: new Map(),
+    };
+    this.sessions.set(session.id, session);
+    this.deadlines.push(session.expiresAt, { kind: 'lease', session });
+    this.effects.push({ type: 'session-opened', session: session.id, request: input.request, leaseMs });
+  }
+
+  /** The live session named by an input, renewed; or a rejection and undefined. */
+  private liveSession(id: string, request: RequestId | undefined): Session | undefined {
+    const session = this.sessions.get(id);
+    if (!session) {
+      this.reject(id, request, ErrorCode.SESSION_ENDED, `session ${id} has ended or never existed`);
+      return undefined;
+    }
+    session.expiresAt = this.now + session.leaseMs;
+    return session;
+  }
+
+  private acquire(input: AcquireInput): void {
+    const session = this.liveSession(input.session, input.request);
+    if (!session) return;
+    const problem = resourceNameProblem(input.resource);
+    if (problem) return this.reject(session.id, input.request, ErrorCode.BAD_RESOURCE_NAME, problem);
+    const mode: LockMode = input.mode ?? 'exclusive';
+    if (mode !== 'exclusive' && mode !== 'shared') {
+      return this.reject(session.id, input.request, ErrorCode.BAD_FIELD, 'mode must be "exclusive" or "shared"');
+    }
+    const waitMs = input.waitMs;
+    if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS)) {
+      return this.reject(session.id, input.request, ErrorCode.BAD_FIELD, `waitMs must be an integer from 0 to ${MAX_WAIT_MS}`);
+    }
+    const lockDelayMs = input.lockDelayMs ?? 0;
+    if (!Number.isInteger(lockDelayMs) || lockDelayMs < 0 || lockDelayMs > MAX_LOCK_DELAY_MS) {
+      return this.reject(session.id, input.request, ErrorCode.BAD_FIELD, `lockDelayMs must be an integer from 0 to ${MAX_LOCK_DELAY_MS}`);
+    }
+    if (session.waiting.has(input.request)) {
+      return this.reject(session.id, input.request, ErrorCode.DUPLICATE_REQUEST, `request ${JSON.stringify(input.request)} is already waiting`);
+    }
+    if (session.waiting.size + session.held.size >= MAX_REQUESTS_PER_SESSION) {
+      return this.reject(session.id, input.request, ErrorCode.TOO_MANY_REQUESTS, `a session may have at most ${MAX_REQUESTS_PER_SESSION} requests`);
+    }
+
+    let resource = this.resources.get(input.resource);
+    const grantableNow =
+      resource === undefined ||
+      (resource.queue.length === 0 && resource.blockedUntil <= this.now && this.compatible(resource, mode));
+    if (grantableNow) {
+      resource ??= this.createResource(input.resource);
+      this.grant(session, input.request, resource, mode, lockDelayMs, this.now);
+      return;
+    }
+    resource = resource!;
+    if (waitMs === 0) {
+      this.effects.push({ type: 'timeout', session: session.id, request: input.request, resource: resource.name });
+      return;
+    }
+    if (resource.queue.length >= this.maxQueueLength) {
+      return this.reject(session.id, input.request, ErrorCode.QUEUE_FULL, `resource ${resource.name} already has ${this.maxQueueLength} waiters`);
+    }
+    const waiter: Waiter = {
+      session,
+      request: input.request,
+      resource,
+      mode,
+      enqueuedAt: this.now,
+      deadline: waitMs === undefined ? undefined : this.now + waitMs,
+      lockDelayMs,
+      waiting: true,
+    };
+    resource.queue.push(waiter);
+    session.waiting.set(waiter.request, waiter);
+    this.waiterCount++;
+    if (waiter.deadline !== undefined) this.deadlines.push(waiter.deadline, { kind: 'wait', waiter });
+    if (resource.blockedUntil > this.now) this.deadlines.push(resource.blockedUntil, { kind: 'lock-delay', resource });
+    this.effects.push({
+      type: 'queued',
+      session: session.id,
+      request: waiter.request,
+      resource: resource.name,
+      mode,
+      position: resource.queue.length,
+    });
+  }
+
+  private release(input: ReleaseInput): void {
+    const session = this.liveSession(input.session, input.request);
+    if (!session) return;
+    const resource = this.resources.get(input.resource);
+    const holder = resource?.holders.get(input.token);
+    if (!resource || !holder) {
+      return this.reject(
+        session.id,
+        input.request,
+        ErrorCode.NOT_HELD,
+        `no lock on ${input.resource} with token ${input.token} is held (never granted, already released, or lost)`,
+      );
+    }
+    if (holder.session !== session) {
+      return this.reject(session.id, input.request, ErrorCode.FOREIGN_TOKEN, `token ${input.token} on ${input.resource} belongs to another session`);
+    }
+    this.removeHolder(holder);
+    this.effects.push({ type: 'released', session: session.id, request: input.request, resource: resource.name, token: holder.token });
+  }
+
+  private cancel(input: CancelInput): void {
+    const session = this.liveSession(input.session, input.request);
+    if (!session) return;
+    const waiter = session.waiting.get(input.target);
+    if (!waiter) {
+      return this.reject(session.id, input.request, ErrorCode.UNKNOWN_REQUEST, `request ${JSON.stringify(input.target)} is not waiting`);
+    }
+    this.removeWaiter(waiter);
+    this.effects.push({ type: 'cancelled', session: session.id, request: input.request, target: input.target, resource: waiter.resource.name });
+  }
+
+  private closeSession(input: CloseSessionInput): void {
+    const session = this.sessions.get(input.session);
+    if (!session) {
+      return this.reject(input.session, input.request, ErrorCode.SESSION_ENDED, `session ${input.session} has ended or never existed`);
+    }
+    this.endSession(session, input.reason ?? 'closed', input.request);
+  }
+
+  private forceRelease(input: ForceReleaseInput): void {
+    const resource = this.resources.get(input.resource);
+    const holders = resource
+      ? [...resource.holders.values()].filter((holder) => input.token === undefined || holder.token === input.token)
+      : [];
+    if (holders.length === 0) {
+      const what = input.token === undefined ? `no lock on ${input.resource} is held` : `no lock on ${input.resource} with token ${input.token} is held`;
+      return this.reject(input.session, input.request, ErrorCode.NOT_HELD, what);
+    }
+    for (const holder of holders) {
+      this.removeHolder(holder);
+      this.effects.push({ type: 'lost', session: holder.session.id, resource: input.resource, token: holder.token, reason: 'revoked' });
+    }
+    this.effects.push({
+      type: 'force-released',
+      session: input.session,
+      request: input.request,
+      resource: input.resource,
+      tokens: holders.map((holder) => holder.token),
+    });
+  }
+
+  // ---- phase 3: grants ----
+
+  private settle(): void {
+    for (const resource of this.dirty) {
+      this.dirty.delete(resource);
+      this.grantFromQueue(resource);
+      this.dropIfIdle(resource);
+    }
+  }
+
+  private grantFromQueue(resource: Resource): void {
+    if (resource.blockedUntil > this.now) {
+      if (resource.queue.length > 0) this.deadlines.push(resource.blockedUntil, { kind: 'lock-delay', resource });
+      return;
+    }
+    const queue = resource.queue;
+    while (queue.length > 0) {
+      const waiter = queue[0]!;
+      if (!this.compatible(resource, waiter.mode)) return;
+      queue.shift();
+      waiter.waiting = false;
+      waiter.session.waiting.delete(waiter.request);
+      this.waiterCount--;
+      this.grant(waiter.session, waiter.request, resource, waiter.mode, waiter.lockDelayMs, waiter.enqueuedAt);
+    }
+  }
+
+  private compatible(resource: Resource, mode: LockMode): boolean {
+    if (resource.holders.size === 0) return true;
+    return mode === 'shared' && !resource.exclusiveHeld;
+  }
+
+  private grant(session: Session, request: RequestId, resource: Resource, mode: LockMode, lockDelayMs: number, since: number): void {
+    const value = this.nextToken++;
+    if (value > this.reservedThrough) {
+      this.reservedThrough = value - 1n + TOKEN_RESERVATION_BLOCK;
+      this.effects.push({ type: 'reserve-tokens', through: this.reservedThrough.toString() });
+    }
+    const token = value.toString();
+    const holder: Holder = { session, request, resource, mode, token, grantedAt: this.now, lockDelayMs };
+    resource.holders.set(token, holder);
+    if (mode === 'exclusive') resource.exclusiveHeld = true;
+    session.held.add(holder);
+    this.holderCount++;
+    this.effects.push({ type: 'granted', session: session.id, request, resource: resource.name, mode, token, waitedMs: this.now - since });
+  }
+
+  // ---- bookkeeping ----
+
+  private createResource(name: string): Resource {
+    const resource: Resource = { name, holders: new Map(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity };
+    this.resources.set(name, resource);
+    return resource;
+  }
+
+  /** Forget a resource that nobody holds or waits for, once any lock-delay has lapsed. */
+  private dropIfIdle(resource: Resource): void {
+    if (resource.holders.size === 0 && resource.queue.length === 0 && resource.blockedUntil <= this.now) {
+      this.resources.delete(resource.name);
+    }
+  }
+
+  private removeHolder(holder: Holder): void {
+    const resource = holder.resource;
+    resource.holders.delete(holder.token);
+    if (holder.mode === 'exclusive') resource.exclusiveHeld = false;
+    holder.session.held.delete(holder);
+    this.holderCount--;
+    this.dirty.add(resource);
+  }
+
+  private removeWaiter(waiter: Waiter): void {
+    waiter.waiting = false;
+    const queue = waiter.resource.queue;
+    const index = queue.indexOf(waiter);
+    if (index >= 0) queue.splice(index, 1);
+    waiter.session.waiting.delete(waiter.request);
+    this.waiterCount--;
+    this.dirty.add(waiter.resource);
+  }
+
+  private endSession(session: Session, reason: 'closed' | 'disconnected' | 'lease-expired', request: RequestId | undefined): void {
+    session.ended = true;
+    this.sessions.delete(session.id);
+    const withdrawn = session.waiting.size;
+    for (const waiter of [...session.waiting.values()]) this.removeWaiter(waiter);
+    const released: FreedLock[] = [];
+    for (const holder of [...session.held]) {
+      this.removeHolder(holder);
+      released.push({ resource: holder.resource.name, token: holder.token });
+      if (reason === 'lease-expired') {
+        this.effects.push({ type: 'lost', session: session.id, resource: holder.resource.name, token: holder.token, reason: 'lease-expired' });
+        if (holder.lockDelayMs > 0) {
+          const until = this.now + holder.lockDelayMs;
+          if (until > holder.resource.blockedUntil) holder.resource.blockedUntil = until;
+          this.deadlines.push(until, { kind: 'lock-delay', resource: holder.resource });
+        }
+      }
+    }
+    this.effects.push({ type: 'session-ended', session: session.id, request, reason, released, withdrawn });
+  }
+
+  private reject(session: string | undefined, request: RequestId | undefined, code: ErrorCode, message: string): void {
+    this.effects.push({ type: 'rejected', session, request, code, message });
+  }
+
+  private snapshotOf(resource: Resource): ResourceSnapshot {
+    const now = this.now;
+    const snapshot: ResourceSnapshot = {
+      resource: resource.name,
+      holders: [...resource.holders.values()].map((holder) => ({
+        session: holder.session.id,
+        client: holder.session.client,
+        request: holder.request,
+        mode: holder.mode,
+        token: holder.token,
+        grantedAt: holder.grantedAt,
+        heldMs: now - holder.grantedAt,
+      })),
+      waiters: resource.queue.map((waiter) => {
+        const entry: WaiterSnapshot = {
+          session: waiter.session.id,
+          client: waiter.session.client,
+          request: waiter.request,
+          mode: waiter.mode,
+          enqueuedAt: waiter.enqueuedAt,
+          waitedMs: now - waiter.enqueuedAt,
+        };
+        if (waiter.deadline !== undefined) entry.deadline = waiter.deadline;
+        return entry;
+      }),
+    };
+    if (resource.blockedUntil > now) snapshot.blockedUntil = resource.blockedUntil;
+    return snapshot;
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * The wire protocol: one JSON object per message, with an `op`. Requests
+ * carry a client-chosen `id` that the reply echoes; the server also pushes
+ * messages (`granted` after `queued`, `lost`) at any time. docs/protocol.md is
+ * the normative description; this file is its executable form.
+ *
+ * Decoding never throws: bad input becomes a {@link DecodeFailure} with a
+ * stable error code and, when it could be read, the request id, so the server
+ * can answer the sender and go on serving everyone else.
+ */
+import { ErrorCode } from './errors.js';
+import type { LockMode, RequestId } from './inputs.js';
+import {
+  MAX_CLIENT_NAME_LENGTH,
+  MAX_LEASE_MS,
+  MAX_LOCK_DELAY_MS,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_WAIT_MS,
+  MIN_LEASE_MS,
+  PROTOCOL_VERSION,
+} from './limits.js';
+import type { ResourceSnapshot, SessionSnapshot } from './lock-machine.js';
+import { resourceNameProblem } from './resource-name.js';
+
+// ---- client → server ----
+
+/** Open a session, or resume one after a reconnect (give `session` and `secret`). */
+export interface HelloMessage {
+  op: 'hello';
+  id?: RequestId;
+  v?: number;
+  client?: string;
+  leaseMs?: number;
+  session?: string;
+  secret?: string;
+}
+
+export interface AcquireMessage {
+  op: 'acquire';
+  id: RequestId;
+  resource: string;
+  mode?: LockMode;
+  waitMs?: number;
+  lockDelayMs?: number;
+}
+
+export interface ReleaseMessage {
+  op: 'release';
+  id: RequestId;
+  resource: string;
+  token: string;
+}
+
+export interface CancelMessage {
+  op: 'cancel';
+  id: RequestId;
+  target: RequestId;
+}
+
+export interface KeepaliveMessage {
+  op: 'keepalive';
+  id?: RequestId;
+}
+
+export interface GoodbyeMessage {
+  op: 'goodbye';
+  id?: RequestId;
+}
+
+/** Holders and waiters of one resource, or of all. */
+export interface StatusMessage {
+  op: 'status';
+  id: RequestId;
+  resource?: string;
+}
+
+/** Admin: take a lock away from its holder(s). */
+export interface ForceReleaseMessage {
+  op: 'force-release';
+  id: RequestId;
+  resource: string;
+  token?: string;
+  adminToken?: string;
+}
+
+export type ClientMessage =
+  | HelloMessage
+  | AcquireMessage
+  | ReleaseMessage
+  | CancelMessage
+  | KeepaliveMessage
+  | GoodbyeMessage
+  | StatusMessage
+  | ForceReleaseMessage;
+
+// ---- server → client ----
+
+export interface WelcomeMessage {
+  op: 'welcome';
+  id?: RequestId;
+  v: number;
+  session: string;
+  /** Needed to resume the session from another connection. Keep it private. */
+  secret: string;
+  leaseMs: number;
+  resumed: boolean;
+}
+
+export interface QueuedMessage {
+  op: 'queued';
+  id: RequestId;
+  resource: string;
+  mode: LockMode;
+  position: number;
+}
+
+export interface GrantedMessage {
+  op: 'granted';
+  id: RequestId;
+  resource: string;
+  mode: LockMode;
+  token: string;
+  waitedMs: number;
+}
+
+export interface ReleasedMessage {
+  op: 'released';
+  id: RequestId;
+  resource: string;
+  token: string;
+}
+
+export interface TimeoutMessage {
+  op: 'timeout';
+  id: RequestId;
+  resource: string;
+}
+
+export interface CancelledMessage {
+  op: 'cancelled';
+  id: RequestId;
+  target: RequestId;
+  resource: string;
+}
+
+export interface LostMessage {
+  op: 'lost';
+  resource: string;
+  token: string;
+  reason: 'lease-expired' | 'revoked';
+}
+
+export interface AliveMessage {
+  op: 'alive';
+  id?: RequestId;
+  leaseMs: number;
+}
+
+export interface ByeMessage {
+  op: 'bye';
+  id?: RequestId;
+}
+
+export interface StatusReplyMessage {
+  op: 'status';
+  id: RequestId;
+  resources: ResourceSnapshot[];
+  sessions: SessionSnapshot[];
+}
+
+export interface ForceReleasedMessage {
+  op: 'force-released';
+  id: RequestId;
+  resource: string;
+  tokens: string[];
+}
+
+export interface ErrorMessage {
+  op: 'error';
+  id?: RequestId;
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServerMessage =
+  | WelcomeMessage
+  | QueuedMessage
+  | GrantedMessage
+  | ReleasedMessage
+  | TimeoutMessage
+  | CancelledMessage
+  | LostMessage
+  | AliveMessage
+  | ByeMessage
+  | StatusReplyMessage
+  | ForceReleasedMessage
+  | ErrorMessage;
+
+// ---- decoding ----
+
+export interface DecodeFailure {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+  /** The request id, when the message had a readable one. */
+  id?: RequestId;
+}
+
+export type DecodeResult<T> = { ok: true; message: T } | DecodeFailure;
+
+/** Client operations, for error messages and docs. */
+export const CLIENT_OPS = ['hello', 'acquire', 'release', 'cancel', 'keepalive', 'goodbye', 'status', 'force-release'] as const;
+
+type Fields = Record<string, unknown>;
+
+/** A field broke the schema; caught inside decodeClientMessage and turned into a DecodeFailure. */
+class FieldError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isRequestId(value: unknown): value is RequestId {
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH;
+}
+
+const REQUEST_ID_RULE = `a safe integer or a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters`;
+
+function requestId(fields: Fields, name: string, required: boolean): RequestId | undefined {
+  const value = fields[name];
+  if (value === undefined) {
+    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, `"${name}" is required`);
+    return undefined;
+  }
+  if (!isRequestId(value)) throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be ${REQUEST_ID_RULE}`);
+  return value;
+}
+
+function integer(fields: Fields, name: string, min: number, max: number): number | undefined {
+  const value = fields[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function text(fields: Fields, name: string, required: boolean, maxLength: number): string | undefined {
+  const value = fields[name];
+  if (value === undefined) {
+    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, `"${name}" is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be a string`);
+  if (value.length > maxLength) throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be at most ${maxLength} characters`);
+  return value;
+}
+
+function resource(fields: Fields, required: boolean): string | undefined {
+  const value = fields.resource;
+  if (value === undefined) {
+    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, '"resource" is required');
+    return undefined;
+  }
+  const problem = resourceNameProblem(value);
+  if (problem) throw new FieldError(typeof value === 'string' ? ErrorCode.BAD_RESOURCE_NAME : ErrorCode.BAD_FIELD, problem);
+  return value as string;
+}
+
+function token(fields: Fields, required: boolean): string | undefined {
+  const value = fields.token;
+  if (value === undefined) {
+    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, '"token" is required');
+    return undefined;
+  }
+  if (typeof value !== 'string' || !/^[1-9][0-9]{0,19}$/.test(value)) {
+    throw new FieldError(ErrorCode.BAD_FIELD, '"token" must be a decimal string, as granted');
+  }
+  return value;
+}
+
+function mode(fields: Fields): LockMode | undefined {
+  const value = fields.mode;
+  if (value === undefined) return undefined;
+  if (value !== 'exclusive' && value !== 'shared') throw new FieldError(ErrorCode.BAD_FIELD, '"mode" must be "exclusive" or "shared"');
+  return value;
+}
+
+/** Copy only the defined entries, so decoded messages have no `undefined` keys. */
+function compact<T extends { op: string }>(message: T): T {
+  for (const key of Object.keys(message)) {
+    if ((message as Record<string, unknown>)[key] === undefined) delete (message as Record<string, unknown>)[key];
+  }
+  return message;
+}
+
+function decodeFields(fields: Fields): ClientMessage {
+  const op = fields.op;
+  if (op === undefined) throw new FieldError(ErrorCode.MISSING_FIELD, '"op" is required');
+  if (typeof op !== 'string') throw new FieldError(ErrorCode.BAD_FIELD, '"op" must be a string');
+  switch (op) {
+    case 'hello':
+      return compact<HelloMessage>({
+        op,
+        id: requestId(fields, 'id', false),
+        v: integer(fields, 'v', 1, 1_000_000),
+        client: text(fields, 'client', false, MAX_CLIENT_NAME_LENGTH),
+        leaseMs: integer(fields, 'leaseMs', MIN_LEASE_MS, MAX_LEASE_MS),
+        session: text(fields, 'session', false, 128),
+        secret: text(fields, 'secret', false, 256),
+      });
+    case 'acquire':
+      return compact<AcquireMessage>({
+        op,
+        id: requestId(fields, 'id', true)!,
+        resource: resource(fields, true)!,
+        mode: mode(fields),
+        waitMs: integer(fields, 'waitMs', 0, MAX_WAIT_MS),
+        lockDelayMs: integer(fields, 'lockDelayMs', 0, MAX_LOCK_DELAY_MS),
+      });
+    case 'release':
+      return { op, id: requestId(fields, 'id', true)!, resource: resource(fields, true)!, token: token(fields, true)! };
+    case 'cancel':
+      return { op, id: requestId(fields, 'id', true)!, target: requestId(fields, 'target', true)! };
+    case 'keepalive':
+      return compact<KeepaliveMessage>({ op, id: requestId(fields, 'id', false) });
+    case 'goodbye':
+      return compact<GoodbyeMessage>({ op, id: requestId(fields, 'id', false) });
+    case 'status':
+      return compact<StatusMessage>({ op, id: requestId(fields, 'id', true)!, resource: resource(fields, false) });
+    case 'force-release':
+      return compact<ForceReleaseMessage>({
+        op,
+        id: requestId(fields, 'id', true)!,
+        resource: resource(fields, true)!,
+        token: token(fields, false),
+        adminToken: text(fields, 'adminToken', false, 256),
+      });
+    default:
+      throw new FieldError(ErrorCode.UNKNOWN_OP, `unknown op ${JSON.stringify(op).slice(0, 80)}; expected one of ${CLIENT_OPS.join(', ')}`);
+  }
+}
+
+/** Parse and validate one client message. Never throws. */
+export function decodeClientMessage(raw: string): DecodeResult<ClientMessage> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: ErrorCode.BAD_JSON, message: 'message is not valid JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, code: ErrorCode.BAD_MESSAGE, message: 'message must be a JSON object' };
+  }
+  const fields = parsed as Fields;
+  try {
+    return { ok: true, message: decodeFields(fields) };
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    const failure: DecodeFailure = { ok: false, code: error.code, message: error.message };
+    if (isRequestId(fields.id)) failure.id = fields.id;
+    return failure;
+  }
+}
+
+/** Parse one server message without validating its fields (the SDK trusts its server). */
+export function decodeServerMessage(raw: string): ServerMessage | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as Fields).op === 'string') return parsed as ServerMessage;
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/** One message as wire text. */
+export function encodeMessage(message: ClientMessage | ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+/** The protocol version this build speaks, re-exported for hello messages. */
+export const WIRE_VERSION: number = PROTOCOL_VERSION;
