@@ -286,7 +286,9 @@ export class LockMachine {
         case 'lease': {
           const session = deadline.session;
           if (session.ended) break;
-          if (session.expiresAt <= now) this.endSession(session, 'lease-expired', undefined);
+          // A renewed lease leaves a stale entry behind: requeue it at the real
+          // expiry, so overdue deadlines still take effect in time order.
+          if (session.expiresAt <= time) this.endSession(session, 'lease-expired', undefined);
           else this.deadlines.push(session.expiresAt, deadline);
           break;
         }
