@@ -32,6 +32,8 @@ export const ErrorCode = {
   UNKNOWN_REQUEST: 'UNKNOWN_REQUEST',
   /** Resume of a session that does not exist (expired, closed, or never opened) or with the wrong secret. */
   UNKNOWN_SESSION: 'UNKNOWN_SESSION',
+  /** A request other than `hello` or `status` on a connection that has no session yet: send `hello` first. */
+  NO_SESSION: 'NO_SESSION',
   /** `hello` sent on a connection that already has a session. */
   SESSION_EXISTS: 'SESSION_EXISTS',
   /** The session ended (lease expired or closed); open a new one. */

@@ -45,5 +45,14 @@ export const MAX_CONNECTIONS = 20_000;
 /** Most messages buffered for a session whose connection dropped, waiting for it to resume. */
 export const MAX_DETACHED_OUTBOX = 10_000;
 
+/** Most resources one `status` reply lists (the busiest first); `totalResources` says how many there are. */
+export const MAX_STATUS_RESOURCES = 100;
+
+/** Most waiters listed per resource in a `status` reply (the queue's head); `waiting` gives the full count. */
+export const MAX_STATUS_WAITERS = 20;
+
+/** Most sessions one `status` reply lists; `totalSessions` says how many there are. */
+export const MAX_STATUS_SESSIONS = 100;
+
 /** Protocol version spoken by this release. */
 export const PROTOCOL_VERSION = 1;

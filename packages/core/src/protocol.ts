@@ -19,7 +19,6 @@ import {
   MIN_LEASE_MS,
   PROTOCOL_VERSION,
 } from './limits.js';
-import type { ResourceSnapshot, SessionSnapshot } from './lock-machine.js';
 import { resourceNameProblem } from './resource-name.js';
 
 // ---- client → server ----
@@ -161,11 +160,61 @@ export interface ByeMessage {
   id?: RequestId;
 }
 
+/** One holder in a status reply. */
+export interface HolderStatus {
+  session: string;
+  client: string;
+  mode: LockMode;
+  token: string;
+  /** When it was granted, Unix epoch milliseconds (server clock). */
+  grantedAt: number;
+  heldMs: number;
+}
+
+/** One waiter in a status reply, in queue order. */
+export interface WaiterStatus {
+  session: string;
+  client: string;
+  mode: LockMode;
+  /** 1 is next in line. */
+  position: number;
+  waitedMs: number;
+  /** Milliseconds until the wait times out, when the acquire gave waitMs. */
+  timeoutInMs?: number;
+}
+
+/** One resource in a status reply. */
+export interface ResourceStatus {
+  resource: string;
+  holders: HolderStatus[];
+  /** The head of the queue, at most MAX_STATUS_WAITERS entries. */
+  waiters: WaiterStatus[];
+  /** How many wait in all. */
+  waiting: number;
+  /** Milliseconds of lock-delay left, when a lost lock keeps the resource from being granted. */
+  blockedForMs?: number;
+}
+
+/** One session in a status reply. */
+export interface SessionStatus {
+  session: string;
+  client: string;
+  leaseMs: number;
+  /** Milliseconds until the lease runs out unless renewed. */
+  expiresInMs: number;
+  held: number;
+  waiting: number;
+}
+
 export interface StatusReplyMessage {
   op: 'status';
   id: RequestId;
-  resources: ResourceSnapshot[];
-  sessions: SessionSnapshot[];
+  /** Resources with holders or waiters: the longest queues first, then by name; at most MAX_STATUS_RESOURCES. */
+  resources: ResourceStatus[];
+  totalResources: number;
+  /** At most MAX_STATUS_SESSIONS sessions, by id. */
+  sessions: SessionStatus[];
+  totalSessions: number;
 }
 
 export interface ForceReleasedMessage {

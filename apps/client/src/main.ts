@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * lock-client: the seed's programs over the Baton SDK.
+ *
+ *   lock-client [options] <resource> <READ|WRITE> [value] [sleep_seconds]
+ *   lock-client [options] increment <resource> --iterations 1000 [--file PATH] [--verbose]
+ *   lock-client [options] status [resource]
+ */
+import { Command, Option } from 'commander';
+import { MAX_LEASE_MS, MIN_LEASE_MS, resourceNameProblem } from '@baton/core';
+import { isBatonError } from '@baton/client';
+import type { CommonOptions } from './connection-options.js';
+import { increment } from './increment-command.js';
+import { readWrite } from './read-write-command.js';
+import { status } from './status-command.js';
+import { TRANSPORT_NAMES } from './transports.js';
+
+/** Exit code for input refused before anything was sent (bad resource name, bad arguments). */
+const EXIT_USAGE = 2;
+/** Exit code for a failure at run time (server unreachable, lock lost, timeout). */
+const EXIT_FAILURE = 1;
+
+class UsageError extends Error {}
+
+function checkResource(resource: string): string {
+  const problem = resourceNameProblem(resource);
+  if (problem) throw new UsageError(`refusing resource name: ${problem}`);
+  return resource;
+}
+
+function wholeNumber(name: string, minimum: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^[0-9]+$/.test(text) || value < minimum) throw new UsageError(`${name} must be a whole number ≥ ${minimum}, got ${JSON.stringify(text)}`);
+    return value;
+  };
+}
+
+function common(command: Command): CommonOptions {
+  return command.optsWithGlobals<CommonOptions>();
+}
+
+const program = new Command()
+  .name('lock-client')
+  .description('Baton lock client: the seed READ/WRITE program, the counter, and status')
+  .addOption(new Option('--transport <name>', 'transport to the server').choices(TRANSPORT_NAMES).default('zmq'))
+  .option('--server <host:port>', 'the lock server (or a full URL such as tcp://127.0.0.1:5556)', '127.0.0.1:5555')
+  .option('--data-dir <dir>', "where resources' files live (<data-dir>/<resource>.txt)", '.')
+  .option('--client <name>', 'name shown in the server log and status')
+  .option('--lease-ms <ms>', `session lease to ask for (${MIN_LEASE_MS}-${MAX_LEASE_MS}; default the server's)`)
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+program
+  .command('run <resource> <operation> [value] [sleep_seconds]', { isDefault: true, hidden: true })
+  .description('lock <resource>, hold it, READ or WRITE its file, unlock')
+  .option('--wait-ms <ms>', 'give up waiting after this long (0 = try-lock)')
+  .action(async (resource: string, operation: string, value: string | undefined, sleepSeconds: string | undefined, options: { waitMs?: string }, command: Command) => {
+    const upper = operation.toUpperCase();
+    if (upper !== 'READ' && upper !== 'WRITE') throw new UsageError(`operation must be READ or WRITE, got ${JSON.stringify(operation)}`);
+    // READ takes no value: `lock-client file_A READ 3` holds for 3 s.
+    if (upper === 'READ' && sleepSeconds === undefined && value !== undefined) [value, sleepSeconds] = [undefined, value];
+    await readWrite(
+      {
+        resource: checkResource(resource),
+        operation: upper,
+        value,
+        sleepSeconds: sleepSeconds === undefined ? 2 : wholeNumber('sleep_seconds', 0)(sleepSeconds),
+        waitMs: options.waitMs === undefined ? undefined : wholeNumber('--wait-ms', 0)(options.waitMs),
+      },
+      common(command),
+    );
+  });
+
+program
+  .command('increment <resource>')
+  .description('the counter: lock, read the number in the file, add 1, write, unlock — N times')
+  .option('--iterations <n>', 'how many increments', '1000')
+  .option('--file <path>', 'the counter file (default <data-dir>/<resource>.txt)')
+  .option('--verbose', "print the seed's lines for every iteration", false)
+  .action(async (resource: string, options: { iterations: string; file?: string; verbose: boolean }, command: Command) => {
+    await increment(
+      { resource: checkResource(resource), iterations: wholeNumber('--iterations', 1)(options.iterations), file: options.file, verbose: options.verbose },
+      common(command),
+    );
+  });
+
+program
+  .command('status [resource]')
+  .description('holders and waiting queues, as a table')
+  .option('--json', 'print the raw status reply', false)
+  .action(async (resource: string | undefined, options: { json: boolean }, command: Command) => {
+    await status(resource === undefined ? undefined : checkResource(resource), { ...common(command), json: options.json });
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`lock-client: ${error.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  const code = isBatonError(error) ? ` [${error.code}]` : '';
+  process.stderr.write(`lock-client: ${(error as Error).message}${code}\n`);
+  process.exit(EXIT_FAILURE);
+});

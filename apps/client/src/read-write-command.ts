@@ -1,0 +1,48 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommonOptions } from './connection-options.js';
+import { connectFromOptions } from './connection-options.js';
+import { readResourceFile, resourceFilePath, writeResourceFile } from './resource-file.js';
+
+export interface ReadWriteArguments {
+  resource: string;
+  operation: 'READ' | 'WRITE';
+  value: string | undefined;
+  sleepSeconds: number;
+  waitMs?: number;
+}
+
+/**
+ * The seed's program: lock the resource (READ shared, WRITE exclusive), hold
+ * it for `sleepSeconds`, read or write its file, unlock. Prints the seed's lines.
+ */
+export async function readWrite(arguments_: ReadWriteArguments, options: CommonOptions): Promise<void> {
+  const { resource, operation, value, sleepSeconds } = arguments_;
+  const path = resourceFilePath(options.dataDir, resource);
+  const client = await connectFromOptions(options, `lock-client-${process.pid}`);
+  try {
+    console.log(`REQUESTING lock for resource: ${resource}`);
+    const lock = await client.acquire(resource, {
+      mode: operation === 'READ' ? 'shared' : 'exclusive',
+      waitMs: arguments_.waitMs,
+    });
+    console.log(`LOCKED ${resource}`);
+    try {
+      if (sleepSeconds > 0) {
+        console.log(`Sleeping for ${sleepSeconds} seconds...`);
+        await sleep(sleepSeconds * 1000, undefined, { signal: lock.signal });
+      }
+      lock.signal.throwIfAborted();
+      if (operation === 'WRITE') {
+        writeResourceFile(path, value ?? '');
+        console.log(`WROTE '${value ?? ''}' to ${resource}`);
+      } else {
+        console.log(`READ from ${resource}: ${readResourceFile(path)}`);
+      }
+    } finally {
+      await lock.release();
+    }
+    console.log(`UNLOCKED ${resource}`);
+  } finally {
+    await client.close();
+  }
+}

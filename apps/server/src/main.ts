@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * lock-server: the Baton coordinator.
+ *
+ *   lock-server [--transport zmq|tcp|ws] [--host H] [--port 5555] [--listen URL]... [--quiet]
+ *
+ * Prints `Lock Server started on tcp://*:5555` (one line per listener) and
+ * then one log line per queue, grant and release event unless --quiet.
+ */
+import { Command, Option } from 'commander';
+import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@baton/core';
+import { Coordinator, FileTokenStore, MemoryTokenStore } from '@baton/server';
+import type { ListenAddress } from './listen-address.js';
+import { describeListener, normaliseHost, parseListenUrl, parsePort } from './listen-address.js';
+import { createLogger } from './logger.js';
+import { TRANSPORT_NAMES, transports } from './transports.js';
+
+interface ServerCommandOptions {
+  transport: string;
+  host: string;
+  port: string;
+  listen: string[];
+  quiet: boolean;
+  stateFile: string | false;
+  adminToken?: string;
+  leaseMs?: string;
+  logFormat: 'pretty' | 'json';
+}
+
+const program = new Command()
+  .name('lock-server')
+  .description('Baton lock server: grants locks on named resources in FIFO order')
+  .addOption(new Option('--transport <name>', 'transport to listen on').choices(TRANSPORT_NAMES).default('zmq'))
+  .option('--host <host>', 'interface to bind (* = every interface)', '*')
+  .option('--port <port>', 'port to bind (0 picks a free one)', '5555')
+  .option('--listen <url>', 'listen on TRANSPORT://HOST:PORT instead; repeat to serve several transports from one coordinator', (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .option('--quiet', 'log only warnings and errors', false)
+  .option('--state-file <path>', 'where the fencing-token high-water mark is kept across restarts', 'baton-state.json')
+  .option('--no-state-file', 'keep tokens in memory only (they restart at 1)')
+  .option('--admin-token <token>', 'token required by force-release (default: $BATON_ADMIN_TOKEN; none = force-release refused)')
+  .option('--lease-ms <ms>', `lease for sessions that ask for none (${MIN_LEASE_MS}-${MAX_LEASE_MS})`, String(DEFAULT_LEASE_MS))
+  .addOption(new Option('--log-format <format>', 'log lines for people or for machines').choices(['pretty', 'json']).default('pretty'))
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  program.parse();
+  const options = program.opts<ServerCommandOptions>();
+  const addresses: ListenAddress[] =
+    options.listen.length > 0
+      ? options.listen.map(parseListenUrl)
+      : [{ transport: options.transport, host: normaliseHost(options.host), port: parsePort(options.port) }];
+  const leaseMs = Number(options.leaseMs);
+  if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
+    throw new Error(`--lease-ms must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}`);
+  }
+  const logger = createLogger(options.logFormat, options.quiet);
+  const coordinator = new Coordinator({
+    tokenStore: options.stateFile === false ? new MemoryTokenStore() : new FileTokenStore(options.stateFile),
+    adminToken: options.adminToken ?? process.env.BATON_ADMIN_TOKEN,
+    defaultLeaseMs: leaseMs,
+    logger,
+  });
+  for (const address of addresses) {
+    const listener = await coordinator.listen(transports[address.transport]!, address.host, address.port);
+    process.stdout.write(`Lock Server started on ${describeListener(address.transport, address.host, listener.port)}\n`);
+  }
+  const stop = (signal: string) => {
+    logger.info({ event: 'stopping', signal }, `received ${signal}; stopping`);
+    coordinator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`lock-server: ${(error as Error).message}\n`);
+  process.exit(1);
+});

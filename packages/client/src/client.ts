@@ -1,0 +1,528 @@
+/**
+ * The Baton client SDK: one session over one connection, kept alive by
+ * itself, resumed after a dropped connection, with typed errors.
+ *
+ * Safety rule for lock loss: every reply to a request proves the server
+ * renewed the session's lease at or after the moment that request was sent,
+ * so the lease certainly lasts until `sentAt + leaseMs` by the client's own
+ * clock. The SDK aborts every lock's signal at that instant minus a safety
+ * margin unless a newer renewal arrived — before the server could possibly
+ * grant the lock to anyone else.
+ */
+import type { Connection, ErrorCode, LockMode, RequestId, ServerMessage, StatusReplyMessage, Transport } from '@baton/core';
+import { decodeServerMessage, encodeMessage, PROTOCOL_VERSION, resourceNameProblem } from '@baton/core';
+import { BatonError, ClientErrorCode } from './errors.js';
+import { Lock } from './lock.js';
+import type { LockOwner } from './lock.js';
+import { parseServerUrl } from './server-url.js';
+import type { ServerAddress } from './server-url.js';
+
+/** How long before the proven end of the lease the SDK gives a lock up: a tenth of the lease, within these bounds. */
+export const MIN_SAFETY_MARGIN_MS = 100;
+export const MAX_SAFETY_MARGIN_MS = 1_000;
+/** Keepalives are sent this many times per lease. */
+export const KEEPALIVES_PER_LEASE = 3;
+/** Default time to wait for a connection. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Reconnect attempts back off from the first delay to the last. */
+export const FIRST_RECONNECT_DELAY_MS = 50;
+export const LAST_RECONNECT_DELAY_MS = 1_000;
+
+export interface ConnectOptions {
+  /** The transport(s) to use; the one whose scheme matches the URL's is picked. */
+  transport: Transport | readonly Transport[];
+  /** A name for this client, shown in the server's logs and status. */
+  client?: string;
+  /** Lease to ask for (1 s to 5 min). Default: the server's (10 s). */
+  leaseMs?: number;
+  /** Give up connecting after this long. Default DEFAULT_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** Reconnect and resume the session when the connection drops. Default true. */
+  reconnect?: boolean;
+  /** Told of things no caller is waiting for: a session that ended, a reconnect. */
+  onEvent?: (event: ClientEvent) => void;
+}
+
+export type ClientEvent =
+  | { type: 'disconnected'; error?: Error }
+  | { type: 'resumed'; session: string }
+  | { type: 'session-lost'; session: string; error: BatonError }
+  | { type: 'session-opened'; session: string }
+  | { type: 'lock-lost'; resource: string; token: string; error: BatonError }
+  | { type: 'server-error'; code: string; message: string };
+
+export interface AcquireOptions {
+  /** Default `exclusive`. lock-client READ uses `shared`. */
+  mode?: LockMode;
+  /** 0: try-lock, answered at once. Absent: wait until granted. Otherwise give up after this long with TIMEOUT. */
+  waitMs?: number;
+  /** If this lock is lost without a release (lease expiry), the server grants it to nobody for this long. */
+  lockDelayMs?: number;
+  /** Aborting it withdraws the request from the queue and rejects with ABORTED. */
+  signal?: AbortSignal;
+  /** Called when the request has to wait, with its place in the queue (1 = next). */
+  onQueued?: (position: number) => void;
+}
+
+interface PendingRequest {
+  readonly op: string;
+  readonly sentAt: number;
+  resolve(message: ServerMessage): void;
+  reject(error: BatonError): void;
+  onQueued?: (position: number) => void;
+}
+
+type OutgoingMessage = { op: string; id?: RequestId } & Record<string, unknown>;
+
+/** Open a session with the server at `url` (`tcp://…`, `zmq://…`, `ws://…`). */
+export async function connect(url: string, options: ConnectOptions): Promise<BatonClient> {
+  const address = parseServerUrl(url);
+  const transports = Array.isArray(options.transport) ? (options.transport as readonly Transport[]) : [options.transport as Transport];
+  const transport = transports.find((candidate) => candidate.scheme === address.scheme);
+  if (!transport) {
+    throw new TypeError(`no transport for ${address.scheme}:// (have ${transports.map((candidate) => candidate.scheme).join(', ')})`);
+  }
+  const client = new BatonClient(address, transport, options);
+  await client.open();
+  return client;
+}
+
+/** A connected session. Create it with {@link connect}. */
+export class BatonClient implements LockOwner, AsyncDisposable {
+  private connection: Connection | undefined;
+  /** True while `connection` carries a live session: requests go straight out. */
+  private ready = false;
+  private sessionId: string | undefined;
+  private secret: string | undefined;
+  private grantedLeaseMs = 0;
+  private nextRequestId = 1;
+  private readonly pending = new Map<RequestId, PendingRequest>();
+  private readonly locks = new Map<string, Lock>();
+  /** Locks given up locally while the server may still count them: released once the session is back. */
+  private readonly orphans: Lock[] = [];
+  /** Requests made while not ready, sent once the session is (re)established. */
+  private outbox: string[] = [];
+  /** Until when (client clock) the lease is proven to last. */
+  private confirmedUntil = 0;
+  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
+  private leaseTimer: ReturnType<typeof setTimeout> | undefined;
+  private closing = false;
+  private reconnecting = false;
+
+  constructor(
+    private readonly address: ServerAddress,
+    private readonly transport: Transport,
+    private readonly options: ConnectOptions,
+  ) {}
+
+  /** The session id the server gave us. */
+  get session(): string {
+    return this.sessionId ?? '';
+  }
+
+  /** The lease the server granted, in milliseconds. */
+  get leaseMs(): number {
+    return this.grantedLeaseMs;
+  }
+
+  /** Locks currently held through this client. */
+  get heldLocks(): readonly Lock[] {
+    return [...this.locks.values()];
+  }
+
+  /** @internal Dial and open the session. {@link connect} calls it. */
+  async open(): Promise<void> {
+    const connection = await this.dial();
+    await this.handshake(connection, false);
+    this.keepaliveTimer = setInterval(() => this.keepalive(), Math.max(50, Math.floor(this.grantedLeaseMs / KEEPALIVES_PER_LEASE)));
+  }
+
+  /** Wait for the lock (or up to `waitMs`), in FIFO order with every other client. */
+  async acquire(resource: string, options: AcquireOptions = {}): Promise<Lock> {
+    const problem = resourceNameProblem(resource);
+    if (problem) throw new BatonError('BAD_RESOURCE_NAME', problem);
+    const signal = options.signal;
+    if (signal?.aborted) throw abortedError(resource);
+    const mode = options.mode ?? 'exclusive';
+    const id = this.nextRequestId++;
+    let abortRequested = false;
+    const reply = this.request(
+      { op: 'acquire', id, resource, mode, waitMs: options.waitMs, lockDelayMs: options.lockDelayMs },
+      options.onQueued,
+    );
+    const onAbort = () => {
+      if (!this.pending.has(id)) return;
+      abortRequested = true;
+      // The cancel's own reply does not matter: either the acquire is
+      // withdrawn (and rejected as ABORTED), or its grant won the race.
+      this.request({ op: 'cancel', id: this.nextRequestId++, target: id }).catch(() => {});
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let message: ServerMessage;
+    try {
+      message = await reply;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (message.op === 'timeout') {
+      throw new BatonError(ClientErrorCode.TIMEOUT, `${resource} was not granted within ${options.waitMs ?? 0} ms`);
+    }
+    if (message.op !== 'granted') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to acquire`);
+    const lock = this.adopt(message.resource, message.mode, message.token, message.waitedMs);
+    if (abortRequested) {
+      await lock.release().catch(() => {});
+      throw abortedError(resource);
+    }
+    return lock;
+  }
+
+  /** A try-lock: the lock if it is free right now, otherwise undefined. Never waits in the queue. */
+  async tryAcquire(resource: string, options: Omit<AcquireOptions, 'waitMs' | 'signal' | 'onQueued'> = {}): Promise<Lock | undefined> {
+    try {
+      return await this.acquire(resource, { ...options, waitMs: 0 });
+    } catch (error) {
+      if (error instanceof BatonError && error.code === ClientErrorCode.TIMEOUT) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Run `work` while holding the lock, and release it afterwards whatever
+   * happens. `work` gets the lock's signal: stop when it aborts.
+   */
+  async withLock<T>(resource: string, work: (signal: AbortSignal, lock: Lock) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
+    const lock = await this.acquire(resource, options);
+    try {
+      return await work(lock.signal, lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Holders and waiters of one resource, or of the busiest ones. */
+  async status(resource?: string): Promise<StatusReplyMessage> {
+    const message = await this.request({ op: 'status', id: this.nextRequestId++, resource });
+    if (message.op !== 'status') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to status`);
+    return message;
+  }
+
+  /** Admin: take a lock away from its holder(s). Needs the server's admin token. Resolves to the revoked tokens. */
+  async forceRelease(resource: string, adminToken: string, token?: string): Promise<string[]> {
+    const message = await this.request({ op: 'force-release', id: this.nextRequestId++, resource, token, adminToken });
+    if (message.op !== 'force-released') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to force-release`);
+    return message.tokens;
+  }
+
+  /** @internal Used by {@link Lock.release}. */
+  async releaseLock(lock: Lock): Promise<void> {
+    try {
+      await this.request({ op: 'release', id: this.nextRequestId++, resource: lock.resource, token: lock.token });
+    } catch (error) {
+      if (error instanceof BatonError && (error.code === 'NOT_HELD' || error.code === 'SESSION_ENDED')) {
+        throw new BatonError(ClientErrorCode.LOCK_LOST, `the lock on ${lock.resource} (token ${lock.token}) was lost before it was released`);
+      }
+      throw error;
+    } finally {
+      this.locks.delete(lock.token);
+    }
+  }
+
+  /** Say goodbye (the server releases every lock at once) and close the connection. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.stopTimers();
+    const connection = this.connection;
+    if (connection && this.ready) {
+      const goodbye = this.request({ op: 'goodbye', id: this.nextRequestId++ });
+      await Promise.race([goodbye.catch(() => {}), delay(DEFAULT_CONNECT_TIMEOUT_MS)]);
+    }
+    this.ready = false;
+    this.connection = undefined;
+    connection?.close();
+    const error = new BatonError(ClientErrorCode.CLIENT_CLOSED, 'the client was closed');
+    this.failPending(error);
+    for (const lock of this.locks.values()) lock.markLost(error);
+    this.locks.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- requests and replies ----
+
+  private request(message: OutgoingMessage, onQueued?: (position: number) => void): Promise<ServerMessage> {
+    if (this.closing && message.op !== 'goodbye') {
+      return Promise.reject(new BatonError(ClientErrorCode.CLIENT_CLOSED, 'the client is closed'));
+    }
+    const id = message.id ?? this.nextRequestId++;
+    message.id = id;
+    return new Promise<ServerMessage>((resolve, reject) => {
+      this.pending.set(id, { op: message.op, sentAt: performance.now(), resolve, reject, onQueued });
+      this.send(message);
+    });
+  }
+
+  private send(message: OutgoingMessage): void {
+    const text = encodeMessage(message as never);
+    if (this.ready && this.connection) this.connection.send(text);
+    else this.outbox.push(text);
+  }
+
+  private handleMessage(text: string): void {
+    const message = decodeServerMessage(text);
+    if (!message) {
+      this.emit({ type: 'server-error', code: ClientErrorCode.PROTOCOL, message: `unreadable message from the server: ${text.slice(0, 80)}` });
+      return;
+    }
+    if (message.op === 'lost') {
+      const lock = this.locks.get(message.token);
+      this.locks.delete(message.token);
+      const error = new BatonError(ClientErrorCode.LOCK_LOST, `the lock on ${message.resource} (token ${message.token}) was lost: ${message.reason}`);
+      lock?.markLost(error);
+      this.emit({ type: 'lock-lost', resource: message.resource, token: message.token, error });
+      return;
+    }
+    const id = 'id' in message ? message.id : undefined;
+    if (id === undefined) {
+      if (message.op === 'error' && message.code === 'SESSION_ENDED') this.sessionEnded(new BatonError('SESSION_ENDED', message.message));
+      else if (message.op === 'error') this.emit({ type: 'server-error', code: message.code, message: message.message });
+      return;
+    }
+    const pending = this.pending.get(id);
+    if (!pending) {
+      // A grant for a request nobody waits for any more: give it straight back.
+      if (message.op === 'granted') this.send({ op: 'release', id: this.nextRequestId++, resource: message.resource, token: message.token });
+      return;
+    }
+    this.confirm(pending.sentAt);
+    if (message.op === 'queued') {
+      pending.onQueued?.(message.position);
+      return;
+    }
+    this.pending.delete(id);
+    if (message.op === 'error') {
+      pending.reject(new BatonError(message.code, message.message));
+      return;
+    }
+    if (message.op === 'cancelled') {
+      const acquire = this.pending.get(message.target);
+      this.pending.delete(message.target);
+      acquire?.reject(abortedError(message.resource));
+    }
+    pending.resolve(message);
+  }
+
+  private adopt(resource: string, mode: LockMode, token: string, waitedMs: number): Lock {
+    const lock = new Lock(this, resource, mode, token, waitedMs);
+    this.locks.set(token, lock);
+    return lock;
+  }
+
+  // ---- the session ----
+
+  private async dial(): Promise<Connection> {
+    try {
+      return await this.transport.dial({
+        host: this.address.host,
+        port: this.address.port,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      });
+    } catch (error) {
+      throw new BatonError(
+        ClientErrorCode.CONNECT_FAILED,
+        `cannot reach ${this.address.scheme}://${this.address.host}:${this.address.port}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** Send hello on a fresh connection (resuming when we have a session) and make it the live one. */
+  private async handshake(connection: Connection, resume: boolean): Promise<void> {
+    this.connection = connection;
+    this.ready = false;
+    connection.setHandlers({
+      onMessage: (text) => {
+        if (this.connection === connection) this.handleMessage(text);
+      },
+      onClose: (error) => {
+        if (this.connection === connection) this.connectionLost(error);
+      },
+    });
+    let welcome: ServerMessage;
+    for (;;) {
+      const id = this.nextRequestId++;
+      const hello: OutgoingMessage = { op: 'hello', id, v: PROTOCOL_VERSION, client: this.options.client, leaseMs: this.options.leaseMs };
+      if (resume && this.sessionId !== undefined) {
+        hello.session = this.sessionId;
+        hello.secret = this.secret;
+      }
+      const reply = new Promise<ServerMessage>((resolve, reject) => {
+        this.pending.set(id, { op: 'hello', sentAt: performance.now(), resolve, reject });
+      });
+      connection.send(encodeMessage(hello as never));
+      try {
+        welcome = await reply;
+        break;
+      } catch (error) {
+        if (resume && error instanceof BatonError && error.code === 'UNKNOWN_SESSION') {
+          // The session is gone: its locks too. Start a new one.
+          this.sessionEnded(error);
+          resume = false;
+          continue;
+        }
+        throw error;
+      }
+    }
+    if (welcome.op !== 'welcome') throw new BatonError(ClientErrorCode.PROTOCOL, `expected welcome, got ${welcome.op}`);
+    const previous = this.sessionId;
+    this.sessionId = welcome.session;
+    this.secret = welcome.secret;
+    this.grantedLeaseMs = welcome.leaseMs;
+    this.ready = true;
+    this.emit(welcome.resumed ? { type: 'resumed', session: welcome.session } : { type: 'session-opened', session: welcome.session });
+    if (!welcome.resumed && previous !== undefined) this.orphans.length = 0;
+    for (const orphan of this.orphans.splice(0)) {
+      this.send({ op: 'release', id: this.nextRequestId++, resource: orphan.resource, token: orphan.token });
+    }
+    const queued = this.outbox;
+    this.outbox = [];
+    for (const text of queued) connection.send(text);
+  }
+
+  /** Every reply proves the lease lasts until the request's send time plus the lease. */
+  private confirm(sentAt: number): void {
+    const until = sentAt + this.grantedLeaseMs;
+    if (until <= this.confirmedUntil) return;
+    this.confirmedUntil = until;
+    if (!this.leaseTimer && !this.closing) this.armLeaseTimer();
+  }
+
+  private armLeaseTimer(): void {
+    const margin = Math.min(MAX_SAFETY_MARGIN_MS, Math.max(MIN_SAFETY_MARGIN_MS, this.grantedLeaseMs / 10));
+    const delayMs = Math.max(0, this.confirmedUntil - margin - performance.now());
+    this.leaseTimer = setTimeout(() => {
+      this.leaseTimer = undefined;
+      if (this.closing) return;
+      if (performance.now() >= this.confirmedUntil - margin) this.leaseUnconfirmed();
+      else this.armLeaseTimer();
+    }, delayMs);
+  }
+
+  /** The lease may have run out on the server: every lock must be treated as lost now. */
+  private leaseUnconfirmed(): void {
+    if (this.locks.size === 0) return;
+    const error = new BatonError(ClientErrorCode.LEASE_UNCONFIRMED, 'the session could not be renewed in time; its locks may be granted to others');
+    for (const lock of this.locks.values()) {
+      lock.markLost(error);
+      this.orphans.push(lock);
+      this.emit({ type: 'lock-lost', resource: lock.resource, token: lock.token, error });
+    }
+    this.locks.clear();
+  }
+
+  private keepalive(): void {
+    if (!this.ready || this.closing) return;
+    this.request({ op: 'keepalive' }).catch(() => {});
+  }
+
+  /** The server ended the session (lease ran out, or it was unknown on resume). */
+  private sessionEnded(error: BatonError): void {
+    const session = this.sessionId ?? '';
+    for (const lock of this.locks.values()) {
+      lock.markLost(new BatonError(ClientErrorCode.LOCK_LOST, `the lock on ${lock.resource} (token ${lock.token}) was lost: the session ended`));
+    }
+    this.locks.clear();
+    this.orphans.length = 0;
+    this.outbox = [];
+    for (const [id, pending] of this.pending) {
+      if (pending.op === 'hello') continue;
+      this.pending.delete(id);
+      pending.reject(error);
+    }
+    this.emit({ type: 'session-lost', session, error });
+    if (this.ready && this.connection && !this.closing) {
+      // Still connected: carry on under a new session.
+      this.ready = false;
+      this.sessionId = undefined;
+      const connection = this.connection;
+      this.handshake(connection, false).catch((handshakeError: unknown) => this.connectionLost(handshakeError as Error));
+    }
+  }
+
+  private connectionLost(error: Error | undefined): void {
+    this.ready = false;
+    this.connection = undefined;
+    if (this.closing) return;
+    this.emit({ type: 'disconnected', error });
+    // Replies to requests in flight may never come; hello never will.
+    for (const [id, pending] of this.pending) {
+      if (pending.op !== 'hello') continue;
+      this.pending.delete(id);
+      pending.reject(new BatonError(ClientErrorCode.CONNECT_FAILED, 'the connection closed during the handshake'));
+    }
+    if (this.options.reconnect === false) {
+      const closed = new BatonError(ClientErrorCode.CLIENT_CLOSED, `the connection closed${error ? `: ${error.message}` : ''}`);
+      this.failPending(closed);
+      this.leaseUnconfirmed();
+      return;
+    }
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    let wait = FIRST_RECONNECT_DELAY_MS;
+    try {
+      while (!this.closing && !this.ready) {
+        try {
+          const connection = await this.dial();
+          if (this.closing) {
+            connection.close();
+            return;
+          }
+          await this.handshake(connection, this.sessionId !== undefined);
+          return;
+        } catch {
+          await delay(wait);
+          wait = Math.min(LAST_RECONNECT_DELAY_MS, wait * 2);
+        }
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private failPending(error: BatonError): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    this.outbox = [];
+    for (const request of pending) request.reject(error);
+  }
+
+  private stopTimers(): void {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.keepaliveTimer = undefined;
+    this.leaseTimer = undefined;
+  }
+
+  private emit(event: ClientEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // A listener's bug must not break the session.
+    }
+  }
+}
+
+function abortedError(resource: string): BatonError {
+  return new BatonError(ClientErrorCode.ABORTED, `the wait for ${resource} was aborted`);
+}
+
+function delay(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+export type { ErrorCode };

@@ -1,0 +1,66 @@
+import type { LockMode } from '@baton/core';
+import type { BatonError } from './errors.js';
+
+/** What a {@link Lock} needs from its client, kept narrow so the two stay decoupled. */
+export interface LockOwner {
+  releaseLock(lock: Lock): Promise<void>;
+}
+
+/**
+ * A granted lock. Hold it while you work on the resource, pass `token` to the
+ * resource so it can refuse stale writers, and watch `signal`: it aborts the
+ * moment the lock is known or feared lost, before anyone else can be granted
+ * it (see the SDK README for the safety margin).
+ *
+ * @example
+ * ```ts
+ * await using lock = await client.acquire('file_A');
+ * await writeWithFence('file_A', lock.token, data, { signal: lock.signal });
+ * // released when the block ends
+ * ```
+ */
+export class Lock implements AsyncDisposable {
+  private readonly controller = new AbortController();
+  private releasing: Promise<void> | undefined;
+
+  constructor(
+    private readonly owner: LockOwner,
+    readonly resource: string,
+    readonly mode: LockMode,
+    /** Fencing token: a decimal string, greater than every token granted before it. */
+    readonly token: string,
+    /** How long the request waited in the queue, as the server measured it. */
+    readonly waitedMs: number,
+  ) {}
+
+  /** Aborts, with a {@link BatonError} as its reason, when the lock is lost. Never aborts after a clean release. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** True once the lock is lost (the signal aborted). */
+  get lost(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  /** True once release() was called. */
+  get released(): boolean {
+    return this.releasing !== undefined;
+  }
+
+  /** Give the lock back. Calling it again returns the same promise; releasing a lost lock does nothing. */
+  release(): Promise<void> {
+    this.releasing ??= this.lost ? Promise.resolve() : this.owner.releaseLock(this);
+    return this.releasing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+
+  /** @internal The client marks the lock lost. */
+  markLost(reason: BatonError): void {
+    if (this.releasing || this.controller.signal.aborted) return;
+    this.controller.abort(reason);
+  }
+}

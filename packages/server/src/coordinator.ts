@@ -1,0 +1,489 @@
+/**
+ * The coordinator: the I/O shell around the core's {@link LockMachine}.
+ *
+ * It owns everything the core leaves out on purpose: the clock (one timer,
+ * armed from `nextDeadline()`), connections and which session each one
+ * speaks for, session secrets for resuming after a reconnect, persistence of
+ * the fencing-token high-water mark, and logging. Every message from every
+ * transport ends up in {@link Coordinator.receive}; every effect the machine
+ * returns is routed by {@link Coordinator.dispatch}. Because all of it runs
+ * on one event loop and the machine is synchronous, inputs are applied one at
+ * a time in arrival order, whatever transport they came from.
+ *
+ * A connection that drops does not end its session: the session keeps its
+ * locks and queue places until its lease runs out, and a client that
+ * reconnects with the session id and secret in time carries on where it was
+ * (messages meant for it meanwhile are kept and delivered on resume).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type {
+  ClientMessage,
+  Connection,
+  Effect,
+  ErrorMessage,
+  ForceReleaseMessage,
+  HelloMessage,
+  Input,
+  Listener,
+  RequestId,
+  ServerMessage,
+  StatusMessage,
+  Transport,
+} from '@baton/core';
+import {
+  decodeClientMessage,
+  encodeMessage,
+  ErrorCode,
+  LockMachine,
+  MAX_CONNECTIONS,
+  MAX_DETACHED_OUTBOX,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+} from '@baton/core';
+import { messageForEffect, welcomeMessage, withId } from './effect-message.js';
+import type { CoordinatorLogger } from './logger.js';
+import { silentLogger } from './logger.js';
+import { buildStatusReply } from './status-reply.js';
+import type { TokenStore } from './token-store.js';
+import { MemoryTokenStore } from './token-store.js';
+
+export interface CoordinatorOptions {
+  /** Where the fencing-token high-water mark is kept. Default: in memory (tokens restart at 1). */
+  tokenStore?: TokenStore;
+  /** Required by `force-release`. Without one, force-release is always refused. */
+  adminToken?: string;
+  logger?: CoordinatorLogger;
+  /** Monotonic milliseconds. Default `performance.now()`. Tests may pass their own. */
+  clock?: () => number;
+  /** Lease for sessions whose hello names none. Default DEFAULT_LEASE_MS. */
+  defaultLeaseMs?: number;
+  /** Most waiters per resource. Default MAX_QUEUE_LENGTH. */
+  maxQueueLength?: number;
+  /** Most simultaneous connections, all transports together. Default MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** Largest message accepted. Default MAX_MESSAGE_BYTES. */
+  maxMessageBytes?: number;
+}
+
+/** One accepted connection and the session it speaks for, if any. */
+interface ClientConnection {
+  readonly connection: Connection;
+  session: SessionRecord | undefined;
+  open: boolean;
+}
+
+/** What the coordinator knows of a session beyond the machine's view. */
+interface SessionRecord {
+  readonly id: string;
+  readonly secret: string;
+  readonly client: string;
+  /** The connection the session's messages go to; undefined while detached. */
+  attached: ClientConnection | undefined;
+  /** Messages kept for a detached session until it resumes. */
+  readonly outbox: string[];
+}
+
+export class Coordinator {
+  private readonly machine: LockMachine;
+  private readonly tokenStore: TokenStore;
+  private readonly logger: CoordinatorLogger;
+  private readonly clock: () => number;
+  private readonly adminToken: string | undefined;
+  private readonly maxConnections: number;
+  private readonly maxMessageBytes: number;
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly connections = new Set<ClientConnection>();
+  private readonly listeners: Listener[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private timerDeadline: number | undefined;
+  private sessionCounter = 0;
+  private closed = false;
+
+  constructor(options: CoordinatorOptions = {}) {
+    this.tokenStore = options.tokenStore ?? new MemoryTokenStore();
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? (() => performance.now());
+    this.adminToken = options.adminToken;
+    this.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    const persisted = this.tokenStore.load();
+    // After a restart, jump past every token that may have been issued: the
+    // whole reserved block, used or not.
+    const firstToken = persisted === undefined ? 1n : persisted + 1n;
+    this.machine = new LockMachine({ firstToken, defaultLeaseMs: options.defaultLeaseMs, maxQueueLength: options.maxQueueLength });
+  }
+
+  /** Listen on one transport; connections it accepts join this coordinator. */
+  async listen(transport: Transport, host: string, port: number): Promise<Listener> {
+    const oversized: ErrorMessage = {
+      op: 'error',
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+      message: `message larger than ${this.maxMessageBytes} bytes; closing the connection`,
+    };
+    const listener = await transport.listen({
+      host,
+      port,
+      maxMessageBytes: this.maxMessageBytes,
+      oversizedReply: encodeMessage(oversized),
+      onConnection: (connection) => this.accept(connection),
+    });
+    this.listeners.push(listener);
+    return listener;
+  }
+
+  /** Serve one connection (listen() calls this; embedders with their own transport may too). */
+  accept(connection: Connection): void {
+    const client: ClientConnection = { connection, session: undefined, open: true };
+    if (this.closed || this.connections.size >= this.maxConnections) {
+      const code = this.closed ? ErrorCode.SHUTTING_DOWN : ErrorCode.TOO_MANY_CONNECTIONS;
+      const message = this.closed ? 'the server is shutting down' : `the server already has ${this.maxConnections} connections`;
+      connection.setHandlers({ onMessage() {}, onClose() {} });
+      connection.send(encodeMessage({ op: 'error', code, message }));
+      connection.close();
+      this.logger.warn({ event: 'refused-connection', connection: connection.id, remote: connection.remoteAddress, code }, `refused connection ${connection.id}: ${message}`);
+      return;
+    }
+    this.connections.add(client);
+    connection.setHandlers({
+      onMessage: (text) => this.receive(client, text),
+      onClose: (error) => this.disconnected(client, error),
+    });
+  }
+
+  /** Holders and waiters right now (time brought up to date first), for embedders and dashboards. */
+  inspect(resource?: string) {
+    this.apply({ type: 'tick' }, undefined);
+    return this.machine.inspect(resource);
+  }
+
+  /** Counts for metrics and tests. */
+  stats() {
+    return { ...this.machine.stats(), connections: this.connections.size };
+  }
+
+  /** Stop listening, close every connection and the timer. Sessions end with the process. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.all(this.listeners.map((listener) => listener.close()));
+    for (const client of this.connections) client.connection.close();
+  }
+
+  // ---- receiving ----
+
+  private receive(client: ClientConnection, text: string): void {
+    const decoded = decodeClientMessage(text);
+    if (!decoded.ok) {
+      this.logger.warn(
+        { event: 'bad-message', connection: client.connection.id, session: client.session?.id, code: decoded.code },
+        `bad message from ${this.describe(client)}: ${decoded.code} ${decoded.message}`,
+      );
+      this.sendError(client, decoded.id, decoded.code, decoded.message);
+      return;
+    }
+    const message = decoded.message;
+    switch (message.op) {
+      case 'hello':
+        return this.hello(client, message);
+      case 'status':
+        return this.status(client, message);
+      case 'force-release':
+        return this.forceRelease(client, message);
+      default:
+        break;
+    }
+    const session = client.session;
+    if (!session) {
+      const id = 'id' in message ? message.id : undefined;
+      this.logger.warn({ event: 'bad-message', connection: client.connection.id, code: ErrorCode.NO_SESSION }, `${message.op} before hello from ${this.describe(client)}`);
+      this.sendError(client, id, ErrorCode.NO_SESSION, `send "hello" before "${message.op}"`);
+      return;
+    }
+    this.apply(this.inputFor(message, session.id), client);
+  }
+
+  private inputFor(message: Exclude<ClientMessage, HelloMessage | StatusMessage | ForceReleaseMessage>, session: string): Input {
+    switch (message.op) {
+      case 'acquire':
+        return {
+          type: 'acquire',
+          session,
+          request: message.id,
+          resource: message.resource,
+          mode: message.mode,
+          waitMs: message.waitMs,
+          lockDelayMs: message.lockDelayMs,
+        };
+      case 'release':
+        return { type: 'release', session, request: message.id, resource: message.resource, token: message.token };
+      case 'cancel':
+        return { type: 'cancel', session, request: message.id, target: message.target };
+      case 'keepalive':
+        return { type: 'keepalive', session, request: message.id };
+      case 'goodbye':
+        return { type: 'close-session', session, request: message.id, reason: 'closed' };
+    }
+  }
+
+  private hello(client: ClientConnection, message: HelloMessage): void {
+    if (client.session) {
+      this.sendError(client, message.id, ErrorCode.SESSION_EXISTS, `this connection already speaks for session ${client.session.id}`);
+      return;
+    }
+    if (message.v !== undefined && message.v !== PROTOCOL_VERSION) {
+      this.sendError(client, message.id, ErrorCode.UNSUPPORTED_VERSION, `this server speaks protocol version ${PROTOCOL_VERSION}`);
+      return;
+    }
+    if (message.session !== undefined || message.secret !== undefined) {
+      this.resume(client, message);
+      return;
+    }
+    const id = `s${++this.sessionCounter}-${randomBytes(4).toString('hex')}`;
+    const record: SessionRecord = {
+      id,
+      secret: randomBytes(16).toString('hex'),
+      client: message.client ?? id,
+      attached: client,
+      outbox: [],
+    };
+    // Registered before the machine sees the session, so the session-opened
+    // effect finds it; removed again if the machine refuses the hello.
+    this.sessions.set(id, record);
+    client.session = record;
+    this.apply({ type: 'open-session', session: id, client: record.client, leaseMs: message.leaseMs, request: message.id }, client);
+    if (!this.machine.hasSession(id)) {
+      this.sessions.delete(id);
+      client.session = undefined;
+    }
+  }
+
+  private resume(client: ClientConnection, message: HelloMessage): void {
+    const record = message.session === undefined ? undefined : this.sessions.get(message.session);
+    if (!record || message.secret === undefined || !sameSecret(record.secret, message.secret)) {
+      this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'no such session (expired, closed, never opened) or wrong secret');
+      return;
+    }
+    const previous = record.attached;
+    if (previous && previous !== client) {
+      // The session moves to the new connection; the old one is closed so two
+      // connections never speak for one session.
+      previous.session = undefined;
+      previous.connection.close();
+    }
+    record.attached = undefined;
+    // Renew the lease; this also applies any deadline that is already due,
+    // which may end this very session.
+    const effects = this.machine.handle({ type: 'keepalive', session: record.id }, this.clock());
+    this.dispatch(
+      effects.filter((effect) => !(effect.type === 'renewed' && effect.session === record.id)),
+      client,
+    );
+    this.armTimer();
+    if (!this.sessions.has(record.id)) {
+      this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'the session ended before it could be resumed');
+      return;
+    }
+    client.session = record;
+    record.attached = client;
+    const lease = this.machine.listSessions().find((session) => session.session === record.id)?.leaseMs ?? 0;
+    client.connection.send(encodeMessage(welcomeMessage(record.id, record.secret, lease, true, message.id)));
+    for (const text of record.outbox.splice(0)) client.connection.send(text);
+    this.logger.info({ event: 'resumed', session: record.id, client: record.client, connection: client.connection.id }, `session ${record.id} (${record.client}) resumed on ${client.connection.id}`);
+  }
+
+  private status(client: ClientConnection, message: StatusMessage): void {
+    this.apply({ type: 'tick' }, client);
+    const reply = buildStatusReply(message.id, this.machine.inspect(message.resource), this.machine.listSessions(), this.clock(), Date.now());
+    client.connection.send(encodeMessage(reply));
+  }
+
+  private forceRelease(client: ClientConnection, message: ForceReleaseMessage): void {
+    if (this.adminToken === undefined || message.adminToken === undefined || !sameSecret(this.adminToken, message.adminToken)) {
+      this.logger.warn({ event: 'unauthorized', connection: client.connection.id, resource: message.resource }, `refused force-release of ${message.resource} from ${this.describe(client)}`);
+      const why = this.adminToken === undefined ? 'this server was started without an admin token' : 'wrong or missing adminToken';
+      this.sendError(client, message.id, ErrorCode.UNAUTHORIZED, `force-release needs the admin token: ${why}`);
+      return;
+    }
+    this.apply({ type: 'force-release', resource: message.resource, token: message.token, session: client.session?.id, request: message.id }, client);
+  }
+
+  private disconnected(client: ClientConnection, error: Error | undefined): void {
+    client.open = false;
+    this.connections.delete(client);
+    const record = client.session;
+    client.session = undefined;
+    if (record && record.attached === client) {
+      record.attached = undefined;
+      this.logger.info(
+        { event: 'detached', session: record.id, client: record.client, connection: client.connection.id, error: error?.message },
+        `connection ${client.connection.id} of ${record.client} closed${error ? ` (${error.message})` : ''}; session ${record.id} keeps its locks until its lease ends unless it resumes`,
+      );
+    }
+  }
+
+  // ---- the machine ----
+
+  /** Feed one input to the machine and act on what it returns. */
+  private apply(input: Input, origin: ClientConnection | undefined): void {
+    this.dispatch(this.machine.handle(input, this.clock()), origin);
+    this.armTimer();
+  }
+
+  /**
+   * Act on effects in order. Messages go to their session's connection (or
+   * its outbox while detached); effects without a live session go back to the
+   * connection that caused them.
+   */
+  private dispatch(effects: Effect[], origin: ClientConnection | undefined): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'reserve-tokens':
+          // Persist before anything after it is sent. If this throws, the
+          // process stops rather than grant a token it could reuse later.
+          this.tokenStore.save(BigInt(effect.through));
+          continue;
+        case 'session-opened': {
+          const record = this.sessions.get(effect.session);
+          if (!record) continue;
+          this.logger.info({ event: 'session-opened', session: record.id, client: record.client, leaseMs: effect.leaseMs }, `session ${record.id} opened for ${record.client} (lease ${effect.leaseMs} ms)`);
+          this.sendToSession(record, encodeMessage(welcomeMessage(record.id, record.secret, effect.leaseMs, false, effect.request)));
+          continue;
+        }
+        case 'session-ended':
+          this.sessionEnded(effect);
+          continue;
+        default:
+          break;
+      }
+      this.log(effect);
+      const message = messageForEffect(effect);
+      if (!message) continue;
+      const record = effect.session === undefined ? undefined : this.sessions.get(effect.session);
+      if (record) this.sendToSession(record, encodeMessage(message));
+      else if (origin?.open) origin.connection.send(encodeMessage(message));
+    }
+  }
+
+  private sessionEnded(effect: Extract<Effect, { type: 'session-ended' }>): void {
+    const record = this.sessions.get(effect.session);
+    if (!record) return;
+    this.sessions.delete(record.id);
+    this.logger.info(
+      { event: 'session-ended', session: record.id, client: record.client, reason: effect.reason, released: effect.released.length, withdrawn: effect.withdrawn },
+      `session ${record.id} (${record.client}) ended: ${effect.reason}; released ${effect.released.length} lock(s), withdrew ${effect.withdrawn} request(s)`,
+    );
+    const client = record.attached;
+    record.attached = undefined;
+    if (!client) return;
+    client.session = undefined;
+    const farewell: ServerMessage =
+      effect.reason === 'closed'
+        ? withId({ op: 'bye' }, effect.request)
+        : { op: 'error', code: ErrorCode.SESSION_ENDED, message: `session ${record.id} ended: ${effect.reason}; send hello to open a new one` };
+    client.connection.send(encodeMessage(farewell));
+  }
+
+  private sendToSession(record: SessionRecord, text: string): void {
+    if (record.attached?.open) {
+      record.attached.connection.send(text);
+      return;
+    }
+    record.outbox.push(text);
+    if (record.outbox.length > MAX_DETACHED_OUTBOX) {
+      // A detached session that piles up this much will never catch up:
+      // end it (outside this dispatch) so its locks go to the waiters.
+      record.outbox.length = 0;
+      this.logger.error({ event: 'outbox-overflow', session: record.id }, `session ${record.id} exceeded ${MAX_DETACHED_OUTBOX} undelivered messages; ending it`);
+      setImmediate(() => {
+        if (this.sessions.has(record.id)) this.apply({ type: 'close-session', session: record.id, reason: 'disconnected' }, undefined);
+      });
+    }
+  }
+
+  private sendError(client: ClientConnection, id: RequestId | undefined, code: ErrorCode, message: string): void {
+    client.connection.send(encodeMessage(withId({ op: 'error', code, message }, id)));
+  }
+
+  /** Keep exactly one timer, at the machine's next deadline. */
+  private armTimer(): void {
+    if (this.closed) return;
+    const deadline = this.machine.nextDeadline();
+    if (deadline === this.timerDeadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDeadline = deadline;
+    if (deadline === undefined) return;
+    const delay = Math.max(0, Math.ceil(deadline - this.clock()));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDeadline = undefined;
+      this.apply({ type: 'tick' }, undefined);
+    }, delay);
+  }
+
+  // ---- logging ----
+
+  private clientName(session: string | undefined): string {
+    return (session !== undefined && this.sessions.get(session)?.client) || session || 'unknown';
+  }
+
+  private describe(client: ClientConnection): string {
+    return client.session ? `${client.session.client} (${client.connection.id})` : `${client.connection.id} ${client.connection.remoteAddress}`;
+  }
+
+  private log(effect: Effect): void {
+    const logger = this.logger;
+    switch (effect.type) {
+      case 'queued':
+        logger.info(
+          { event: 'queued', resource: effect.resource, client: this.clientName(effect.session), session: effect.session, mode: effect.mode, position: effect.position },
+          `QUEUED ${effect.resource} for ${this.clientName(effect.session)} (${effect.mode}) at position ${effect.position}`,
+        );
+        return;
+      case 'granted':
+        logger.info(
+          { event: 'granted', resource: effect.resource, client: this.clientName(effect.session), session: effect.session, mode: effect.mode, token: effect.token, waitedMs: Math.round(effect.waitedMs) },
+          `GRANTED ${effect.resource} to ${this.clientName(effect.session)} (${effect.mode}) token ${effect.token}`,
+        );
+        return;
+      case 'released':
+        logger.info(
+          { event: 'released', resource: effect.resource, client: this.clientName(effect.session), session: effect.session, token: effect.token },
+          `RELEASED ${effect.resource} by ${this.clientName(effect.session)} token ${effect.token}`,
+        );
+        return;
+      case 'timeout':
+        logger.info({ event: 'timeout', resource: effect.resource, client: this.clientName(effect.session), session: effect.session }, `TIMEOUT ${effect.resource} for ${this.clientName(effect.session)}`);
+        return;
+      case 'cancelled':
+        logger.info({ event: 'cancelled', resource: effect.resource, client: this.clientName(effect.session), session: effect.session }, `CANCELLED ${effect.resource} for ${this.clientName(effect.session)}`);
+        return;
+      case 'lost':
+        logger.warn(
+          { event: 'lost', resource: effect.resource, client: this.clientName(effect.session), session: effect.session, token: effect.token, reason: effect.reason },
+          `LOST ${effect.resource} by ${this.clientName(effect.session)} token ${effect.token} (${effect.reason})`,
+        );
+        return;
+      case 'rejected':
+        logger.warn(
+          { event: 'rejected', session: effect.session, client: this.clientName(effect.session), code: effect.code },
+          `rejected a request from ${this.clientName(effect.session)}: ${effect.code} ${effect.message}`,
+        );
+        return;
+      case 'force-released':
+        logger.warn({ event: 'force-released', resource: effect.resource, tokens: effect.tokens }, `FORCE-RELEASED ${effect.resource} tokens ${effect.tokens.join(', ')}`);
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** Constant-time comparison, so a secret cannot be guessed byte by byte from response times. */
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,52 @@
+import type { Effect, ServerMessage } from '@baton/core';
+import { PROTOCOL_VERSION } from '@baton/core';
+
+/**
+ * The wire message a core effect becomes for its session, or undefined for
+ * effects that are not messages (`reserve-tokens`, and `session-opened` /
+ * `session-ended`, which the coordinator answers itself because it knows the
+ * session's secret and its connection).
+ */
+export function messageForEffect(effect: Effect): ServerMessage | undefined {
+  switch (effect.type) {
+    case 'queued':
+      return { op: 'queued', id: effect.request, resource: effect.resource, mode: effect.mode, position: effect.position };
+    case 'granted':
+      return { op: 'granted', id: effect.request, resource: effect.resource, mode: effect.mode, token: effect.token, waitedMs: Math.round(effect.waitedMs) };
+    case 'released':
+      return { op: 'released', id: effect.request, resource: effect.resource, token: effect.token };
+    case 'timeout':
+      return { op: 'timeout', id: effect.request, resource: effect.resource };
+    case 'cancelled':
+      return { op: 'cancelled', id: effect.request, target: effect.target, resource: effect.resource };
+    case 'lost':
+      return { op: 'lost', resource: effect.resource, token: effect.token, reason: effect.reason };
+    case 'renewed':
+      return withId({ op: 'alive', leaseMs: effect.leaseMs }, effect.request);
+    case 'rejected':
+      return withId({ op: 'error', code: effect.code, message: effect.message }, effect.request);
+    case 'force-released':
+      return { op: 'force-released', id: effect.request ?? 0, resource: effect.resource, tokens: effect.tokens };
+    case 'session-opened':
+    case 'session-ended':
+    case 'reserve-tokens':
+      return undefined;
+  }
+}
+
+/** Adds `id` only when there is one, so replies to id-less requests carry no `"id":undefined`. */
+export function withId<T extends ServerMessage>(message: T, id: string | number | undefined): T {
+  if (id !== undefined) (message as { id?: string | number }).id = id;
+  return message;
+}
+
+/** The `welcome` reply to a `hello`. */
+export function welcomeMessage(
+  session: string,
+  secret: string,
+  leaseMs: number,
+  resumed: boolean,
+  id: string | number | undefined,
+): ServerMessage {
+  return withId({ op: 'welcome', v: PROTOCOL_VERSION, session, secret, leaseMs, resumed }, id);
+}

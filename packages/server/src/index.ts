@@ -1,0 +1,20 @@
+/**
+ * @baton/server — the Baton coordinator: the core lock machine plus
+ * connections, sessions that survive reconnects, one timer, token
+ * persistence and logging. It depends on the Transport interface only; the
+ * program that embeds it picks the transports.
+ *
+ * @example
+ * ```ts
+ * import { Coordinator, FileTokenStore } from '@baton/server';
+ * import { tcpTransport } from '@baton/transport-tcp';
+ * const coordinator = new Coordinator({ tokenStore: new FileTokenStore('./baton-state.json') });
+ * const listener = await coordinator.listen(tcpTransport, '127.0.0.1', 5555);
+ * // ... later
+ * await coordinator.close();
+ * ```
+ */
+export * from './coordinator.js';
+export * from './logger.js';
+export * from './token-store.js';
+export { buildStatusReply } from './status-reply.js';
