@@ -234,8 +234,11 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     this.stopTimers();
     const connection = this.connection;
     if (connection && this.ready) {
-      const goodbye = this.request({ op: 'goodbye', id: this.nextRequestId++ });
-      await Promise.race([goodbye.catch(() => {}), delay(DEFAULT_CONNECT_TIMEOUT_MS)]);
+      // Wait for the bye (so the locks are surely released) but not forever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DEFAULT_CONNECT_TIMEOUT_MS)));
+      await Promise.race([this.request({ op: 'goodbye', id: this.nextRequestId++ }).catch(() => {}), timeout]);
+      clearTimeout(timer);
     }
     this.ready = false;
     this.connection = undefined;
