@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,13 +30,13 @@ const { values } = parseArgs({
 const transport = values.transport;
 const clientCount = Number(values.clients);
 const iterations = Number(values.iterations);
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const tsxLoader = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const dataDirectory = mkdtempSync(join(tmpdir(), 'baton-demo-'));
 const children = new Set();
 
 /** Start a TypeScript entry point of the workspace; lines of its output go to onLine. */
 function run(entry, args, onLine) {
-  const child = spawn(tsx, ['--conditions=@baton/source', join(root, entry), ...args], { cwd: dataDirectory, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@baton/source', '--import', tsxLoader, join(root, entry), ...args], { cwd: dataDirectory, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
     children.delete(child);

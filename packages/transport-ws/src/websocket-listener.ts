@@ -1,0 +1,117 @@
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_MESSAGE_BYTES, type Connection, type Listener, type ListenOptions } from '@baton/core';
+import { WebSocketServer } from 'ws';
+import {
+  CLOSE_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_PATH,
+  DEFAULT_PING_INTERVAL_MS,
+  OVERSIZED_MESSAGE_READ_FACTOR,
+} from './defaults.js';
+import { webSocketUrl } from './websocket-url.js';
+import { WsServerConnection } from './ws-server-connection.js';
+
+export interface WebSocketListenOptions extends ListenOptions {
+  /**
+   * Serve WebSockets on this existing HTTP server, so that a dashboard can be
+   * served on the same port. It is started on `host`/`port` if it is not
+   * listening yet, and it is never closed by {@link WebSocketListener.close}:
+   * it belongs to the caller.
+   */
+  server?: HttpServer;
+  /** HTTP path to upgrade on. Default `/`. */
+  path?: string;
+  /** How often to ping each client; see DEFAULT_PING_INTERVAL_MS. */
+  pingIntervalMs?: number;
+}
+
+/** A WebSocket server (the `ws` package) accepting Baton connections. */
+export class WebSocketListener implements Listener {
+  readonly url: string;
+  readonly port: number;
+  readonly #server: WebSocketServer;
+  readonly #connections = new Set<WsServerConnection>();
+  readonly #pingTimer: NodeJS.Timeout;
+  #closing: Promise<void> | undefined;
+
+  /** Use {@link createWebSocketListener}. */
+  constructor(server: WebSocketServer, options: WebSocketListenOptions, port: number) {
+    this.#server = server;
+    this.port = port;
+    this.url = webSocketUrl(options.host, port, options.path);
+    const connectionOptions = {
+      maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+      oversizedReply: options.oversizedReply,
+    };
+    server.on('connection', (socket, request) => {
+      if (this.#closing !== undefined) {
+        socket.terminate();
+        return;
+      }
+      const connection = new WsServerConnection(socket, request, connectionOptions);
+      this.#connections.add(connection);
+      void connection.closed.then(() => this.#connections.delete(connection));
+      options.onConnection(connection satisfies Connection);
+    });
+    const pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
+    this.#pingTimer = setInterval(() => {
+      for (const connection of this.#connections) connection.checkAlive(pingIntervalMs);
+    }, pingIntervalMs);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    clearInterval(this.#pingTimer);
+    const closing = [...this.#connections].map((connection) => connection.shutDown(CLOSE_HANDSHAKE_TIMEOUT_MS));
+    // Stops accepting; closes the HTTP server only if ws created it.
+    const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await Promise.all(closing);
+    await serverClosed;
+  }
+}
+
+/**
+ * Starts accepting Baton connections over WebSocket: on a new HTTP server
+ * bound to `host`/`port`, or on `options.server` when given (for sharing the
+ * port with a dashboard).
+ */
+export async function createWebSocketListener(options: WebSocketListenOptions): Promise<WebSocketListener> {
+  const maxPayload = (options.maxMessageBytes ?? MAX_MESSAGE_BYTES) * OVERSIZED_MESSAGE_READ_FACTOR;
+  const path = options.path ?? DEFAULT_PATH;
+  if (options.server !== undefined) {
+    const httpServer = options.server;
+    if (!httpServer.listening) await listenHttp(httpServer, options.host, options.port);
+    const server = new WebSocketServer({ server: httpServer, path, maxPayload });
+    // Errors of a caller's HTTP server are the caller's; ws re-emits them here, so keep them from crashing the process.
+    server.on('error', () => {});
+    return new WebSocketListener(server, options, (httpServer.address() as AddressInfo).port);
+  }
+  const server = new WebSocketServer({ host: options.host, port: options.port, path, maxPayload });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      server.close();
+      reject(error);
+    };
+    server.once('error', onError);
+    server.once('listening', () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', () => {});
+  return new WebSocketListener(server, options, (server.address() as AddressInfo).port);
+}
+
+function listenHttp(server: HttpServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
