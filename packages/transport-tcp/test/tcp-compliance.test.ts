@@ -1,4 +1,6 @@
-import { describeTransportCompliance } from '@baton/transport-compliance';
+import { describeLockCompliance, describeTransportCompliance } from '@baton/transport-compliance';
 import { tcpTransport } from '../src/index.js';
 
-describeTransportCompliance({ name: 'tcp', transport: tcpTransport, repliesBeforeOversizeClose: true });
+const target = { name: 'tcp', transport: tcpTransport, repliesBeforeOversizeClose: true };
+describeTransportCompliance(target);
+describeLockCompliance(target);

@@ -1,4 +1,6 @@
-import { describeTransportCompliance } from '@baton/transport-compliance';
+import { describeLockCompliance, describeTransportCompliance } from '@baton/transport-compliance';
 import { wsTransport } from '../src/index.js';
 
-describeTransportCompliance({ name: 'ws', transport: wsTransport, repliesBeforeOversizeClose: true });
+const target = { name: 'ws', transport: wsTransport, repliesBeforeOversizeClose: true };
+describeTransportCompliance(target);
+describeLockCompliance(target);
