@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -58,12 +59,21 @@ function waitFor(predicate) {
   });
 }
 
+/** The seed's port 5555 when it is free here, otherwise any free port. */
+function choosePort() {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(0));
+    probe.listen(5555, () => probe.close(() => resolve(5555)));
+  });
+}
+
 let port = 0;
 let failed = false;
 let grantsLogged = 0;
 let echoServer = false;
-const started = new Promise((resolve) => {
-  const server = run('apps/server/src/main.ts', ['--transport', transport, '--host', '127.0.0.1', '--port', '0', '--no-state-file'], (line) => {
+const started = choosePort().then((wanted) => new Promise((resolve) => {
+  const server = run('apps/server/src/main.ts', ['--transport', transport, '--port', String(wanted), '--no-state-file'], (line) => {
     const match = /^Lock Server started on .*:(\d+)/.exec(line);
     if (match) {
       port = Number(match[1]);
@@ -80,7 +90,7 @@ const started = new Promise((resolve) => {
       process.exit(1);
     }
   });
-});
+}));
 
 async function main() {
   const server = await started;
