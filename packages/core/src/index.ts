@@ -8,7 +8,10 @@
  * const machine = new LockMachine();
  * machine.handle({ type: 'open-session', session: 'a' }, 0);
  * const effects = machine.handle({ type: 'acquire', session: 'a', request: 1, resource: 'file_A' }, 0);
- * // effects: [{ type: 'granted', session: 'a', request: 1, resource: 'file_A', mode: 'exclusive', token: '1' }]
+ * // effects: [
+ * //   { type: 'reserve-tokens', through: '1000' },
+ * //   { type: 'granted', session: 'a', request: 1, resource: 'file_A', mode: 'exclusive', token: '1', waitedMs: 0 },
+ * // ]
  * ```
  */
 export * from './limits.js';

@@ -8,11 +8,23 @@
  * must come back with a `tick`.
  *
  * Every call runs in three phases:
- *  1. expire: every deadline that is due at `now` takes effect first (leases
+ *  1. catch up: every deadline that is due at `now` takes effect first (leases
  *     end, waits time out, lock-delays lapse), so an input never sees a
- *     session that should already be dead;
+ *     session that should already be dead. Deadlines are taken one instant at
+ *     a time, in time order: at each deadline time the machine's clock is set
+ *     to that instant, every deadline of that instant takes effect, and every
+ *     resource it touched is settled (as in 3) before the next instant. So a
+ *     late call has the same outcome as a tick at every deadline in between:
+ *     a grant made during the catch-up carries the instant it happened at
+ *     (grantedAt, waitedMs), a session whose lease ends at a later instant is
+ *     still alive at an earlier one, and a lock-delay runs from the instant
+ *     its lease ended. This is sound because every pending deadline is later
+ *     than the previous call's `now` (each call leaves nothing due behind),
+ *     and every deadline pushed during the catch-up is later than the instant
+ *     that pushed it (a renewed lease's real expiry, a lock-delay's end), so
+ *     the instants only move forward, and end at `now`;
  *  2. apply the input (which renews its session's lease);
- *  3. settle: every resource touched in 1 or 2 grants its queue head while the
+ *  3. settle: every resource touched in 2 grants its queue head while the
  *     head is compatible with every holder.
  *
  * Rules, all checked by the property tests after every step:
@@ -24,9 +36,12 @@
  *  - every acquire ends granted, timed out, cancelled, or with its session;
  *  - when every session has ended, no holder and no waiter remains.
  *
- * Misuse by the embedding program (opening a session id twice, time that is
- * not a number) throws {@link CoreMisuseError}; bad requests from a peer are
- * `rejected` effects and change nothing.
+ * Misuse by the embedding program (opening a session id that is still open,
+ * an unknown input type, time that is not a number) throws
+ * {@link CoreMisuseError}. It is checked before anything else, so a call that
+ * throws changes nothing: not even the clock, and overdue deadlines stay
+ * pending for the next call. Bad requests from a peer are `rejected` effects
+ * and change nothing.
  */
 import type { Effect, FreedLock } from './effects.js';
 import { CoreMisuseError, ErrorCode } from './errors.js';
@@ -109,6 +124,17 @@ interface Resource {
   blockedUntil: number;
 }
 
+const INPUT_TYPES: ReadonlySet<string> = new Set<Input['type']>([
+  'open-session',
+  'keepalive',
+  'acquire',
+  'release',
+  'cancel',
+  'close-session',
+  'force-release',
+  'tick',
+]);
+
 type Deadline =
   | { kind: 'lease'; session: Session }
   | { kind: 'wait'; waiter: Waiter }
@@ -174,6 +200,8 @@ export class LockMachine {
   private readonly defaultLeaseMs: number;
   private readonly maxQueueLength: number;
   private nextToken: bigint;
+  /** The last token this machine granted; undefined before its first grant. */
+  private lastToken: bigint | undefined;
   private reservedThrough: bigint;
   private now = -Infinity;
   private effects: Effect[] = [];
@@ -196,10 +224,12 @@ export class LockMachine {
    */
   handle(input: Input, now: number): Effect[] {
     if (typeof now !== 'number' || Number.isNaN(now)) throw new CoreMisuseError('now must be a number');
-    if (now > this.now) this.now = now;
+    const time = now > this.now ? now : this.now;
+    // Misuse throws before any state changes, so a throwing call changes nothing.
+    this.checkMisuse(input, time);
     const effects: Effect[] = [];
     this.effects = effects;
-    this.expireDue();
+    this.expireDue(time);
     switch (input.type) {
       case 'tick':
         break;
@@ -226,11 +256,27 @@ export class LockMachine {
       case 'force-release':
         this.forceRelease(input);
         break;
-      default:
-        throw new CoreMisuseError(`unknown input type ${JSON.stringify((input as { type: unknown }).type)}`);
+      default: {
+        // checkMisuse has refused every other type.
+        const unreachable: never = input;
+        return unreachable;
+      }
     }
     this.settle();
     return effects;
+  }
+
+  /** Throw CoreMisuseError for an input that is the embedding program's bug, before any state changes. */
+  private checkMisuse(input: Input, now: number): void {
+    if (typeof input !== 'object' || input === null) throw new CoreMisuseError('input must be an object');
+    const type: unknown = input.type;
+    if (typeof type !== 'string' || !INPUT_TYPES.has(type)) throw new CoreMisuseError(`unknown input type ${JSON.stringify(type)}`);
+    if (input.type === 'open-session') {
+      // A session whose lease has run out by `now` ends in the catch-up (its
+      // deadline entry is never later than its expiry), which frees its id.
+      const existing = this.sessions.get(input.session);
+      if (existing && existing.expiresAt > now) throw new CoreMisuseError(`session ${input.session} is already open`);
+    }
   }
 
   /** When the caller must next call `handle({type:'tick'}, now)`, or undefined when nothing is pending. */
@@ -270,53 +316,62 @@ export class LockMachine {
       resources: this.resources.size,
       holders: this.holderCount,
       waiters: this.waiterCount,
-      lastToken: this.nextToken > 1n ? (this.nextToken - 1n).toString() : undefined,
+      lastToken: this.lastToken?.toString(),
     };
   }
 
   // ---- phase 1: deadlines ----
 
-  private expireDue(): void {
-    const now = this.now;
+  /**
+   * Phase 1: take every deadline due at `now`, one instant at a time, settling
+   * at each instant, then set the clock to `now`. Every entry in the heap is
+   * later than the clock (see the theory of operation), so the clock only
+   * moves forward here.
+   */
+  private expireDue(now: number): void {
     for (;;) {
       const time = this.deadlines.peekTime();
-      if (time === undefined || time > now) return;
-      const deadline = this.deadlines.pop()!;
-      switch (deadline.kind) {
-        case 'lease': {
-          const session = deadline.session;
-          if (session.ended) break;
-          // A renewed lease leaves a stale entry behind: requeue it at the real
-          // expiry, so overdue deadlines still take effect in time order.
-          if (session.expiresAt <= time) this.endSession(session, 'lease-expired', undefined);
-          else this.deadlines.push(session.expiresAt, deadline);
-          break;
-        }
-        case 'wait': {
-          const waiter = deadline.waiter;
-          if (!waiter.waiting) break;
-          this.removeWaiter(waiter);
-          this.effects.push({
-            type: 'timeout',
-            session: waiter.session.id,
-            request: waiter.request,
-            resource: waiter.resource.name,
-          });
-          break;
-        }
-        case 'lock-delay':
-          this.dirty.add(deadline.resource);
-          break;
+      if (time === undefined || time > now) break;
+      this.now = time;
+      while (this.deadlines.peekTime() === time) this.expire(this.deadlines.pop()!, time);
+      this.settle();
+    }
+    this.now = now;
+  }
+
+  private expire(deadline: Deadline, time: number): void {
+    switch (deadline.kind) {
+      case 'lease': {
+        const session = deadline.session;
+        if (session.ended) break;
+        // A renewed lease leaves a stale entry behind: requeue it at the real
+        // expiry (always later than `time`), so it takes effect at its instant.
+        if (session.expiresAt <= time) this.endSession(session, 'lease-expired', undefined);
+        else this.deadlines.push(session.expiresAt, deadline);
+        break;
       }
+      case 'wait': {
+        const waiter = deadline.waiter;
+        if (!waiter.waiting) break;
+        this.removeWaiter(waiter);
+        this.effects.push({
+          type: 'timeout',
+          session: waiter.session.id,
+          request: waiter.request,
+          resource: waiter.resource.name,
+        });
+        break;
+      }
+      case 'lock-delay':
+        this.dirty.add(deadline.resource);
+        break;
     }
   }
 
   // ---- phase 2: inputs ----
 
   private openSession(input: OpenSessionInput): void {
-    if (this.sessions.has(input.session)) {
-      throw new CoreMisuseError(`session ${input.session} is already open`);
-    }
+    // checkMisuse has refused an id that is still open.
     const leaseMs = input.leaseMs ?? this.defaultLeaseMs;
     if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
       this.reject(undefined, input.request, ErrorCode.BAD_FIELD, `leaseMs must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}`);
@@ -475,7 +530,7 @@ export class LockMachine {
     });
   }
 
-  // ---- phase 3: grants ----
+  // ---- phase 3 (and each instant of phase 1): grants ----
 
   private settle(): void {
     for (const resource of this.dirty) {
@@ -509,6 +564,7 @@ export class LockMachine {
 
   private grant(session: Session, request: RequestId, resource: Resource, mode: LockMode, lockDelayMs: number, since: number): void {
     const value = this.nextToken++;
+    this.lastToken = value;
     if (value > this.reservedThrough) {
       this.reservedThrough = value - 1n + TOKEN_RESERVATION_BLOCK;
       this.effects.push({ type: 'reserve-tokens', through: this.reservedThrough.toString() });

@@ -8,17 +8,22 @@
  * large, ticks at exactly the announced deadline). Each command becomes one
  * machine input (a crowd, several at one instant); a reference model written
  * from the documented semantics predicts what must happen, and after EVERY
- * step:
+ * step (a late step catching up one deadline instant at a time, settling the
+ * queues at each, exactly as ticks at every deadline would):
  *
  *  - the emitted effects equal the model's prediction (as a multiset: the
  *    order of independent effects inside one step is the machine's business),
  *    with the new grants' tokens taken from the machine;
- *  - the effects, read in the order emitted, never show two incompatible
- *    holders, never grant a waiter while an earlier waiter of the same
- *    resource still waits, never grant to a session that ended or whose lease
- *    (tracked from the last input naming it) has passed, never grant during a
- *    lock-delay, issue strictly increasing tokens, and announce each new
- *    token block with `reserve-tokens` right before the grant that needs it;
+ *  - the effects, read in the order emitted, happen at non-decreasing times
+ *    (each effect's instant is known from the effect: a lease-expired loss at
+ *    the lease's end, a wait timeout at its deadline, a grant at enqueuedAt +
+ *    waitedMs), never show two incompatible holders, never grant a waiter
+ *    while an earlier waiter of the same resource still waits, never grant to
+ *    a session that ended or whose lease (tracked from the last input naming
+ *    it) had passed at the grant's instant, never grant during a lock-delay
+ *    (measured from the instant the lease ended), issue strictly increasing
+ *    tokens from firstToken on, and announce each new token block with
+ *    `reserve-tokens` right before the grant that needs it;
  *  - every acquire ends exactly once: granted, timeout, cancelled, rejected,
  *    or withdrawn with its session;
  *  - inspect(), listSessions(), stats() and nextDeadline() agree with the
@@ -41,7 +46,7 @@ const MAX_QUEUE = 4;
 const MODEL_RUNS = 10_000;
 const REPLAY_RUNS = 1_000;
 const MAX_COMMANDS = 40;
-/** How often, over all runs, each behaviour in the coverage check must have been seen (the rarest are seen some 700 times). */
+/** How often, over all runs, each behaviour in the coverage check must have been seen (the rarest are seen some 350 times). */
 const MIN_COVERAGE = 50;
 
 // ---------------------------------------------------------------------------
@@ -78,6 +83,13 @@ interface ModelResource {
   holders: ModelAcquire[];
   /** In arrival order. */
   queue: ModelAcquire[];
+  blockedUntil: number;
+}
+
+/** The state `checkOrder` replays the emitted effects against. */
+interface WorkingResource {
+  holders: Array<{ token: string; session: string; mode: LockMode; lockDelayMs: number }>;
+  queue: Array<{ key: string; session: string; enqueuedAt: number; deadline: number | undefined; lockDelayMs: number }>;
   blockedUntil: number;
 }
 
@@ -145,15 +157,22 @@ class Model {
   readonly acquires: ModelAcquire[] = [];
   /** Tokens that were held once and are no longer: for stale releases. */
   readonly pastTokens: Array<{ resource: string; token: string }> = [];
-  lastToken: bigint;
+  /** The last token granted; undefined before the first grant. */
+  lastToken: bigint | undefined;
   reservedThrough: bigint;
   /** Slot -> the session id it currently speaks for (which may have ended). */
   readonly slots: Array<string | undefined> = new Array<string | undefined>(SLOTS).fill(undefined);
   generation = 0;
   private nextRequestId = 1000;
+  /**
+   * The tokens of this step's grants, as the machine chose them, by request
+   * key in emitted order: a grant takes its token when the model makes it, so
+   * a lock granted and then lost in one catch-up is lost under the right token.
+   */
+  private machineTokens = new Map<string, string[]>();
 
   constructor(readonly firstToken: bigint) {
-    this.lastToken = firstToken - 1n;
+    this.lastToken = undefined;
     this.reservedThrough = firstToken - 1n;
   }
 
@@ -199,52 +218,75 @@ class Model {
   }
 
   /**
-   * Apply one input as the machine did (`effects`): predict, compare, check
-   * the emitted order, then adopt the machine's new tokens.
+   * Apply one input as the machine did (`effects`): predict (each new grant
+   * taking the token the machine chose for it), compare, check the emitted
+   * order.
    */
   step(input: Input, time: number, effects: Effect[]): void {
-    if (time > this.now) this.now = time;
-    const now = this.now;
+    const previous = this.now;
+    const now = time > previous ? time : previous;
     const before = this.workingCopy();
+    /** Lease ends of the sessions live before this step: nothing renews them until phase 2. */
+    const leasesBefore = new Map([...this.sessions.values()].filter((session) => session.live).map((session) => [session.id, session.expiresAt]));
     const expected: Effect[] = [];
     const grantedNow: ModelAcquire[] = [];
+    this.machineTokens = new Map();
+    for (const effect of effects) {
+      if (effect.type !== 'granted') continue;
+      const key = requestKey(effect.session, effect.request);
+      this.machineTokens.set(key, [...(this.machineTokens.get(key) ?? []), effect.token]);
+    }
 
-    // Phase 1: due deadlines, in time order. A wait and its own session's
-    // lease due at the same instant may go either way; the machine's output
-    // decides which (but exactly one of them).
+    // Phase 1: catch up, one deadline instant at a time, in time order: at each
+    // instant, every lease and wait due then ends, then every queue is settled
+    // at that instant, exactly as a tick at that instant would. A wait and its
+    // own session's lease due at the same instant may go either way; the
+    // machine's output decides which (but exactly one of them).
     const timedOut = new Set(effects.flatMap((effect) => (effect.type === 'timeout' ? [requestKey(effect.session, effect.request)] : [])));
-    type Due = { time: number; rank: number; session?: ModelSession; waiter?: ModelAcquire };
-    const due: Due[] = [];
-    for (const session of this.sessions.values()) {
-      if (session.live && session.expiresAt <= now) due.push({ time: session.expiresAt, rank: 1, session });
-    }
-    for (const waiter of this.waiters()) {
-      if (waiter.deadline !== undefined && waiter.deadline <= now) {
-        due.push({ time: waiter.deadline, rank: timedOut.has(requestKey(waiter.session, waiter.request)) ? 0 : 2, waiter });
+    let instants = 0;
+    const grantedInCatchUp = new Set<string>();
+    for (;;) {
+      const instant = this.nextInstant(now);
+      if (instant === undefined) break;
+      this.now = instant;
+      instants++;
+      type Due = { rank: number; session?: ModelSession; waiter?: ModelAcquire };
+      const due: Due[] = [];
+      for (const session of this.sessions.values()) {
+        if (session.live && session.expiresAt <= instant) due.push({ rank: 1, session });
+      }
+      for (const waiter of this.waiters()) {
+        if (waiter.deadline !== undefined && waiter.deadline <= instant) {
+          due.push({ rank: timedOut.has(requestKey(waiter.session, waiter.request)) ? 0 : 2, waiter });
+        }
+      }
+      due.sort((a, b) => a.rank - b.rank);
+      for (const event of due) {
+        if (event.session) {
+          if (grantedInCatchUp.has(event.session.id)) count('catch-up:granted-then-expired');
+          this.endSession(event.session, 'lease-expired', undefined, expected);
+        } else if (event.waiter && event.waiter.outcome === undefined) {
+          const waiter = event.waiter;
+          this.removeWaiter(waiter);
+          this.finish(waiter, 'timeout');
+          expected.push({ type: 'timeout', session: waiter.session, request: waiter.request, resource: waiter.resource });
+        }
+      }
+      for (const granted of this.settle(expected, grantedNow)) {
+        if (instant < now) {
+          count('catch-up:granted-before-now');
+          grantedInCatchUp.add(granted.session);
+        }
       }
     }
-    due.sort((a, b) => a.time - b.time || a.rank - b.rank);
-    for (const event of due) {
-      if (event.session) {
-        this.endSession(event.session, 'lease-expired', undefined, expected);
-      } else if (event.waiter && event.waiter.outcome === undefined) {
-        const waiter = event.waiter;
-        this.removeWaiter(waiter);
-        this.finish(waiter, 'timeout');
-        expected.push({ type: 'timeout', session: waiter.session, request: waiter.request, resource: waiter.resource });
-      }
-    }
+    if (instants >= 2) count('catch-up:several-instants');
+    this.now = now;
 
     // Phase 2: the input.
     this.apply(input, expected, grantedNow);
 
     // Phase 3: every queue head that is compatible and not blocked is granted.
-    for (const [name, resource] of this.resources) {
-      while (resource.queue.length > 0 && resource.blockedUntil <= now && Model.compatible(resource, resource.queue[0]!.mode)) {
-        const waiter = resource.queue.shift()!;
-        this.grant(waiter, name, expected, grantedNow);
-      }
-    }
+    this.settle(expected, grantedNow);
 
     // The same effects, whatever their order...
     const actualSet = effects.filter((effect) => effect.type !== 'reserve-tokens').map((effect) => canon(normalize(effect)));
@@ -256,21 +298,48 @@ class Model {
       fail('effects differ from the model');
     }
     // ...and in the order emitted, they tell a consistent story.
-    this.checkOrder(input, effects, before);
+    this.checkOrder(input, effects, before, previous, leasesBefore);
 
-    // Adopt the tokens the machine chose.
+    // Every grant the machine made is one the model made, under the same token.
     for (const effect of effects) {
       count(effect.type === 'rejected' ? `rejected:${effect.code}` : effect.type);
       if (effect.type === 'session-ended') count(`session-ended:${effect.reason}`);
       if (effect.type === 'lost') count(`lost:${effect.reason}`);
       if (effect.type !== 'granted') continue;
-      const acquire = grantedNow.find((candidate) => candidate.session === effect.session && candidate.request === effect.request);
-      if (!acquire || acquire.token !== undefined) fail(`cannot match grant ${canon(effect)}`);
-      acquire.token = effect.token;
-      acquire.grantedAt = now;
+      const acquire = grantedNow.find((candidate) => candidate.session === effect.session && candidate.request === effect.request && candidate.token === effect.token);
+      if (!acquire) fail(`cannot match grant ${canon(effect)}`);
       if (effect.waitedMs > 0) count('granted-after-wait');
     }
     for (const resource of this.resources.values()) resource.holders.sort((a, b) => byToken(a.token!, b.token!));
+  }
+
+  /**
+   * The earliest time after the model's clock, and not after `until`, at which
+   * a deadline falls: a live session's lease end, a waiter's deadline, or the
+   * end of a lock-delay.
+   */
+  private nextInstant(until: number): number | undefined {
+    let next: number | undefined;
+    const consider = (time: number | undefined) => {
+      if (time !== undefined && time > this.now && time <= until && (next === undefined || time < next)) next = time;
+    };
+    for (const session of this.sessions.values()) if (session.live) consider(session.expiresAt);
+    for (const waiter of this.waiters()) consider(waiter.deadline);
+    for (const resource of this.resources.values()) consider(resource.blockedUntil);
+    return next;
+  }
+
+  /** Grant every queue head that is compatible and not blocked, at the model's clock; returns the grants. */
+  private settle(expected: Effect[], grantedNow: ModelAcquire[]): ModelAcquire[] {
+    const granted: ModelAcquire[] = [];
+    for (const [name, resource] of this.resources) {
+      while (resource.queue.length > 0 && resource.blockedUntil <= this.now && Model.compatible(resource, resource.queue[0]!.mode)) {
+        const waiter = resource.queue.shift()!;
+        this.grant(waiter, name, expected, grantedNow);
+        granted.push(waiter);
+      }
+    }
+    return granted;
   }
 
   private apply(input: Input, expected: Effect[], grantedNow: ModelAcquire[]): void {
@@ -397,6 +466,8 @@ class Model {
 
   private grant(acquire: ModelAcquire, name: string, expected: Effect[], grantedNow: ModelAcquire[]): void {
     this.finish(acquire, 'granted');
+    acquire.grantedAt = this.now;
+    acquire.token = this.machineTokens.get(requestKey(acquire.session, acquire.request))?.shift();
     this.resource(name).holders.push(acquire);
     grantedNow.push(acquire);
     expected.push({
@@ -449,24 +520,37 @@ class Model {
 
   // ---- the order of emitted effects ----
 
-  private workingCopy(): Map<string, { holders: Array<{ token: string; session: string; mode: LockMode }>; queue: Array<{ key: string; session: string }> }> {
-    const copy = new Map<string, { holders: Array<{ token: string; session: string; mode: LockMode }>; queue: Array<{ key: string; session: string }> }>();
+  private workingCopy(): Map<string, WorkingResource> {
+    const copy = new Map<string, WorkingResource>();
     for (const [name, resource] of this.resources) {
       copy.set(name, {
-        holders: resource.holders.map((holder) => ({ token: holder.token!, session: holder.session, mode: holder.mode })),
-        queue: resource.queue.map((waiter) => ({ key: requestKey(waiter.session, waiter.request), session: waiter.session })),
+        holders: resource.holders.map((holder) => ({ token: holder.token!, session: holder.session, mode: holder.mode, lockDelayMs: holder.lockDelayMs })),
+        queue: resource.queue.map((waiter) => ({
+          key: requestKey(waiter.session, waiter.request),
+          session: waiter.session,
+          enqueuedAt: waiter.enqueuedAt,
+          deadline: waiter.deadline,
+          lockDelayMs: waiter.lockDelayMs,
+        })),
+        blockedUntil: resource.blockedUntil,
       });
     }
     return copy;
   }
 
-  /** Replay the effects in emitted order against the state before the step. */
-  private checkOrder(input: Input, effects: Effect[], work: ReturnType<Model['workingCopy']>): void {
+  /**
+   * Replay the effects in emitted order against the state before the step,
+   * each at the instant it happened: `previous` is the clock before the step,
+   * `leasesBefore` the lease ends of the sessions live before it (no lease is
+   * renewed before the input, so a session's lease-expired effects happen at
+   * exactly that time).
+   */
+  private checkOrder(input: Input, effects: Effect[], work: Map<string, WorkingResource>, previous: number, leasesBefore: ReadonlyMap<string, number>): void {
     const now = this.now;
     const at = (name: string) => {
       let resource = work.get(name);
       if (!resource) {
-        resource = { holders: [], queue: [] };
+        resource = { holders: [], queue: [], blockedUntil: -Infinity };
         work.set(name, resource);
       }
       return resource;
@@ -475,8 +559,19 @@ class Model {
       const resource = at(name);
       const index = resource.holders.findIndex((holder) => holder.token === token);
       if (index < 0) fail(`effect frees ${name}#${token}, which was not held at that point`);
-      resource.holders.splice(index, 1);
+      return resource.holders.splice(index, 1)[0]!;
     };
+    const leaseEnd = (session: string) => leasesBefore.get(session) ?? fail(`lease-expired effect for ${session}, which was not live before the step`);
+    /** The instant of the last effect so far: effects come out in time order. */
+    let clock = -Infinity;
+    const happensAt = (time: number, what: string) => {
+      if (time < clock) fail(`${what} at ${time} comes after an effect at ${clock}`);
+      if (time > now) fail(`${what} at ${time}, after now (${now})`);
+      // Deadlines still pending before the step all lie after the previous clock.
+      if (time <= previous && time !== now) fail(`${what} at ${time}, not after the previous step's time ${previous}`);
+      clock = time;
+    };
+    const ended = new Set<string>();
     const lostInStep = new Set<string>();
     let reserve: bigint | undefined;
     for (const effect of effects) {
@@ -491,7 +586,8 @@ class Model {
         case 'granted': {
           const token = BigInt(effect.token);
           if (token.toString() !== effect.token) fail(`token ${effect.token} is not a canonical decimal`);
-          if (token <= this.lastToken) fail(`token ${effect.token} is not greater than ${this.lastToken}`);
+          if (token < this.firstToken) fail(`token ${effect.token} is below firstToken ${this.firstToken}`);
+          if (this.lastToken !== undefined && token <= this.lastToken) fail(`token ${effect.token} is not greater than ${this.lastToken}`);
           if (token > this.reservedThrough) {
             if (reserve !== token - 1n + TOKEN_RESERVATION_BLOCK) fail(`grant of ${effect.token} beyond the mark ${this.reservedThrough} without the right reserve-tokens`);
             this.reservedThrough = reserve;
@@ -502,51 +598,93 @@ class Model {
           reserve = undefined;
           this.lastToken = token;
 
-          const session = this.sessions.get(effect.session);
-          if (!session?.live || session.expiresAt <= now) fail(`grant to ${effect.session}, which has ended or whose lease has passed`);
           const resource = at(effect.resource);
-          if (this.resources.get(effect.resource)!.blockedUntil > now) fail(`grant on ${effect.resource} during its lock-delay`);
-          const exclusiveHeld = resource.holders.some((holder) => holder.mode === 'exclusive');
-          if (effect.mode === 'exclusive' ? resource.holders.length > 0 : exclusiveHeld) {
-            fail(`grant of ${effect.mode} ${effect.resource} beside holders ${canon(resource.holders)}`);
-          }
           const key = requestKey(effect.session, effect.request);
           const index = resource.queue.findIndex((waiter) => waiter.key === key);
           if (index > 0) fail(`grant to ${key} overtakes ${resource.queue[0]!.key} on ${effect.resource}`);
+          let grantedAt: number;
+          let lockDelayMs: number;
           if (index === 0) {
-            resource.queue.shift();
+            const waiter = resource.queue.shift()!;
+            grantedAt = waiter.enqueuedAt + effect.waitedMs;
+            lockDelayMs = waiter.lockDelayMs;
           } else {
             const immediate = input.type === 'acquire' && requestKey(input.session, input.request) === key && input.resource === effect.resource;
             if (!immediate) fail(`grant to ${key}, which was not waiting`);
             if (resource.queue.length > 0) fail(`immediate grant to ${key} ahead of waiters on ${effect.resource}`);
             if (effect.waitedMs !== 0) fail('an immediate grant waited');
+            grantedAt = now;
+            lockDelayMs = input.lockDelayMs ?? 0;
           }
-          resource.holders.push({ token: effect.token, session: effect.session, mode: effect.mode });
+          happensAt(grantedAt, `grant to ${key}`);
+          const leaseEndsAt = leasesBefore.get(effect.session);
+          if (leaseEndsAt === undefined || ended.has(effect.session) || leaseEndsAt <= grantedAt) {
+            fail(`grant at ${grantedAt} to ${effect.session}, which has ended or whose lease had passed`);
+          }
+          if (resource.blockedUntil > grantedAt) fail(`grant on ${effect.resource} at ${grantedAt} during its lock-delay (until ${resource.blockedUntil})`);
+          const exclusiveHeld = resource.holders.some((holder) => holder.mode === 'exclusive');
+          if (effect.mode === 'exclusive' ? resource.holders.length > 0 : exclusiveHeld) {
+            fail(`grant of ${effect.mode} ${effect.resource} beside holders ${canon(resource.holders)}`);
+          }
+          resource.holders.push({ token: effect.token, session: effect.session, mode: effect.mode, lockDelayMs });
           break;
         }
         case 'queued': {
+          happensAt(now, 'queued');
           const key = requestKey(effect.session, effect.request);
           const resource = at(effect.resource);
           if (resource.queue.some((waiter) => waiter.key === key)) fail(`${key} queued twice`);
-          resource.queue.push({ key, session: effect.session });
+          if (input.type !== 'acquire') fail(`${key} queued by a ${input.type}`);
+          resource.queue.push({
+            key,
+            session: effect.session,
+            enqueuedAt: now,
+            deadline: input.waitMs === undefined ? undefined : now + input.waitMs,
+            lockDelayMs: input.lockDelayMs ?? 0,
+          });
           if (resource.queue.length !== effect.position) fail(`${key} queued at ${effect.position}, but is number ${resource.queue.length}`);
           break;
         }
-        case 'timeout':
+        case 'timeout': {
+          const key = requestKey(effect.session, effect.request);
+          const resource = at(effect.resource);
+          const waiter = resource.queue.find((candidate) => candidate.key === key);
+          if (waiter) {
+            happensAt(waiter.deadline ?? fail(`${key} timed out without a waitMs`), `timeout of ${key}`);
+            resource.queue = resource.queue.filter((candidate) => candidate !== waiter);
+          } else {
+            // A try-lock, answered at once.
+            happensAt(now, `try-lock timeout of ${key}`);
+          }
+          break;
+        }
         case 'cancelled': {
-          const key = requestKey(effect.session, effect.type === 'timeout' ? effect.request : effect.target);
+          happensAt(now, 'cancelled');
+          const key = requestKey(effect.session, effect.target);
           const resource = at(effect.resource);
           resource.queue = resource.queue.filter((waiter) => waiter.key !== key);
           break;
         }
         case 'released':
+          happensAt(now, 'released');
           dropHolder(effect.resource, effect.token);
           break;
-        case 'lost':
-          dropHolder(effect.resource, effect.token);
-          if (effect.reason === 'lease-expired') lostInStep.add(effect.token);
+        case 'lost': {
+          const time = effect.reason === 'lease-expired' ? leaseEnd(effect.session) : now;
+          happensAt(time, `lost ${effect.resource}#${effect.token}`);
+          const holder = dropHolder(effect.resource, effect.token);
+          if (effect.reason === 'lease-expired') {
+            lostInStep.add(effect.token);
+            if (holder.lockDelayMs > 0) {
+              const resource = at(effect.resource);
+              resource.blockedUntil = Math.max(resource.blockedUntil, time + holder.lockDelayMs);
+            }
+          }
           break;
+        }
         case 'session-ended':
+          happensAt(effect.reason === 'lease-expired' ? leaseEnd(effect.session) : now, `session-ended of ${effect.session}`);
+          ended.add(effect.session);
           for (const resource of work.values()) {
             resource.queue = resource.queue.filter((waiter) => waiter.session !== effect.session);
           }
@@ -562,11 +700,13 @@ class Model {
           }
           break;
         case 'rejected':
+          happensAt(now, 'rejected');
           if (effect.message.length === 0) fail('a rejection without a message');
           break;
         case 'force-released':
         case 'session-opened':
         case 'renewed':
+          happensAt(now, effect.type);
           break;
       }
     }
@@ -662,8 +802,8 @@ function checkMachine(model: Model, machine: LockMachine): void {
       resources: snapshots.length,
       holders,
       waiters,
-      // As implemented: a machine started with firstToken > 1 reports firstToken - 1 before its first grant.
-      lastToken: model.lastToken > 0n ? model.lastToken.toString() : undefined,
+      // Undefined until this machine grants its first token, whatever firstToken is.
+      lastToken: model.lastToken?.toString(),
     },
     'stats()',
   );
@@ -968,6 +1108,10 @@ describe('lock machine against a reference model', () => {
       'lost:lease-expired',
       'lost:revoked',
       'lock-delay-applied',
+      // Clock jumps past several deadlines, caught up one instant at a time.
+      'catch-up:several-instants',
+      'catch-up:granted-before-now',
+      'catch-up:granted-then-expired',
       'session-ended:closed',
       'session-ended:disconnected',
       'session-ended:lease-expired',

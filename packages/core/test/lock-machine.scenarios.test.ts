@@ -14,7 +14,7 @@ import {
   MIN_LEASE_MS,
   TOKEN_RESERVATION_BLOCK,
 } from '../src/index.js';
-import type { Effect, LockMachineOptions, LockMode, RequestId } from '../src/index.js';
+import type { Effect, Input, LockMachineOptions, LockMode, RequestId } from '../src/index.js';
 
 const R = 'file_A';
 
@@ -339,6 +339,88 @@ describe('leases', () => {
     expect(late.handle({ type: 'tick' }, 3000)).toEqual([timeout, ended]);
   });
 
+  it('catches up a late tick as if it had been ticked at every deadline: the waiter is granted when the lease ends', () => {
+    // holder's lease ends at 1000; waiter's waitMs would end at 2000.
+    const setup = () => {
+      const machine = machineWith({ holder: 1000, waiter: 10_000 });
+      machine.handle({ type: 'acquire', session: 'holder', request: 1, resource: R }, 0);
+      machine.handle({ type: 'acquire', session: 'waiter', request: 1, resource: R, waitMs: 2000 }, 0);
+      return machine;
+    };
+    const expected: Effect[] = [
+      { type: 'lost', session: 'holder', resource: R, token: '1', reason: 'lease-expired' },
+      { type: 'session-ended', session: 'holder', reason: 'lease-expired', released: [{ resource: R, token: '1' }], withdrawn: 0 },
+      granted('waiter', 1, '2', 1000),
+    ];
+
+    const punctual = setup();
+    expect(punctual.handle({ type: 'tick' }, 1000)).toEqual(expected);
+    expect(punctual.handle({ type: 'tick' }, 2000)).toEqual([]);
+
+    const late = setup();
+    expect(late.handle({ type: 'tick' }, 3000)).toEqual(expected);
+    // The grant happened at 1000, the instant the lease ended, not at 3000.
+    expect(late.inspect(R)[0]!.holders).toEqual([
+      { session: 'waiter', client: 'waiter', request: 1, mode: 'exclusive', token: '2', grantedAt: 1000, heldMs: 2000 },
+    ]);
+    expect(late.inspect()).toEqual(punctual.inspect().map((snapshot) => ({
+      ...snapshot,
+      holders: snapshot.holders.map((holder) => ({ ...holder, heldMs: 3000 - holder.grantedAt })),
+    })));
+  });
+
+  it('sees a session as alive at an earlier instant of a catch-up even though its lease ends later in it, and measures lock-delay from that later instant', () => {
+    // a's lease ends at 1000; b is granted then, but b's own lease ends at 1600,
+    // so b loses the lock (lock-delay 300, until 1900) and c is granted at 1900.
+    const setup = () => {
+      const machine = machineWith({ a: 1000, b: 1500, c: 10_000 });
+      machine.handle({ type: 'acquire', session: 'a', request: 1, resource: R }, 0);
+      machine.handle({ type: 'acquire', session: 'b', request: 1, resource: R, lockDelayMs: 300 }, 100);
+      machine.handle({ type: 'acquire', session: 'c', request: 1, resource: R }, 200);
+      return machine;
+    };
+    const all: Effect[] = [
+      { type: 'lost', session: 'a', resource: R, token: '1', reason: 'lease-expired' },
+      { type: 'session-ended', session: 'a', reason: 'lease-expired', released: [{ resource: R, token: '1' }], withdrawn: 0 },
+      granted('b', 1, '2', 900),
+      { type: 'lost', session: 'b', resource: R, token: '2', reason: 'lease-expired' },
+      { type: 'session-ended', session: 'b', reason: 'lease-expired', released: [{ resource: R, token: '2' }], withdrawn: 0 },
+      granted('c', 1, '3', 1700),
+    ];
+
+    const punctual = setup();
+    const punctualEffects: Effect[] = [];
+    const deadlines: number[] = [];
+    for (let deadline = punctual.nextDeadline(); deadline !== undefined && deadline <= 5000; deadline = punctual.nextDeadline()) {
+      deadlines.push(deadline);
+      punctualEffects.push(...punctual.handle({ type: 'tick' }, deadline));
+    }
+    // 1500 is b's original lease end, renewed by its acquire to 1600: a tick there does nothing.
+    expect(deadlines).toEqual([1000, 1500, 1600, 1900]);
+    expect(punctualEffects).toEqual(all);
+
+    const late = setup();
+    expect(late.handle({ type: 'tick' }, 5000)).toEqual(all);
+    expect(late.inspect()).toEqual([
+      { resource: R, holders: [{ session: 'c', client: 'c', request: 1, mode: 'exclusive', token: '3', grantedAt: 1900, heldMs: 3100 }], waiters: [] },
+    ]);
+    expect(late.listSessions()).toEqual(punctual.listSessions());
+    expect(late.nextDeadline()).toBe(punctual.nextDeadline());
+  });
+
+  it('settles a deadline due exactly at an input\'s time before applying the input, as a tick at that time would', () => {
+    const machine = machineWith({ a: 1000, b: 10_000, c: 10_000 });
+    machine.handle({ type: 'acquire', session: 'a', request: 1, resource: R }, 0);
+    machine.handle({ type: 'acquire', session: 'b', request: 1, resource: R }, 0);
+    // No tick at 1000: c's acquire at 1000 first sees a's lease end and b granted, so c is next in line.
+    expect(machine.handle({ type: 'acquire', session: 'c', request: 1, resource: R }, 1000)).toEqual([
+      { type: 'lost', session: 'a', resource: R, token: '1', reason: 'lease-expired' },
+      { type: 'session-ended', session: 'a', reason: 'lease-expired', released: [{ resource: R, token: '1' }], withdrawn: 0 },
+      granted('b', 1, '2', 1000),
+      queued('c', 1, 1),
+    ]);
+  });
+
   it('treats a time earlier than the last one as the last one', () => {
     const machine = machineWith({ a: 1000 });
     machine.handle({ type: 'keepalive', session: 'a' }, 500);
@@ -457,6 +539,13 @@ describe('fencing tokens', () => {
     ]);
   });
 
+  it('reports no lastToken until the first grant, also when firstToken is above 1', () => {
+    const machine = machineWith({ a: undefined }, { firstToken: 1001n });
+    expect(machine.stats().lastToken).toBeUndefined();
+    machine.handle({ type: 'acquire', session: 'a', request: 1, resource: R }, 0);
+    expect(machine.stats().lastToken).toBe('1001');
+  });
+
   it('refuses a firstToken below 1', () => {
     expect(() => new LockMachine({ firstToken: 0n })).toThrow(CoreMisuseError);
   });
@@ -548,6 +637,53 @@ describe('validation', () => {
     const machine = machineWith({ a: undefined });
     expect(() => machine.handle({ type: 'open-session', session: 'a' }, 1)).toThrow(CoreMisuseError);
     expect(() => machine.handle({ type: 'tick' }, Number.NaN)).toThrow(CoreMisuseError);
+  });
+});
+
+describe('misuse changes nothing', () => {
+  /** a holds R with a 1000 ms lease that nobody renews; b has a long lease. */
+  function withExpiringHolder(): LockMachine {
+    const machine = machineWith({ a: 1000, b: 10_000 });
+    machine.handle({ type: 'acquire', session: 'a', request: 1, resource: R, lockDelayMs: 200 }, 0);
+    return machine;
+  }
+  const aExpires: Effect[] = [
+    { type: 'lost', session: 'a', resource: R, token: '1', reason: 'lease-expired' },
+    { type: 'session-ended', session: 'a', reason: 'lease-expired', released: [{ resource: R, token: '1' }], withdrawn: 0 },
+  ];
+
+  it('keeps overdue deadlines pending when open-session of an open id throws', () => {
+    const machine = withExpiringHolder();
+    const before = { inspect: machine.inspect(), sessions: machine.listSessions(), stats: machine.stats(), next: machine.nextDeadline() };
+    expect(() => machine.handle({ type: 'open-session', session: 'b' }, 1500)).toThrow(CoreMisuseError);
+    expect({ inspect: machine.inspect(), sessions: machine.listSessions(), stats: machine.stats(), next: machine.nextDeadline() }).toEqual(before);
+    expect(machine.handle({ type: 'tick' }, 1500)).toEqual(aExpires);
+    // The lock-delay ran from 1000, when the lease ended, so by 1500 it has lapsed and R is forgotten.
+    expect(machine.inspect()).toEqual([]);
+  });
+
+  it('keeps overdue deadlines pending when an unknown input type throws', () => {
+    const machine = withExpiringHolder();
+    expect(() => machine.handle({ type: 'bogus' } as unknown as Input, 1500)).toThrow(CoreMisuseError);
+    expect(machine.hasSession('a')).toBe(true);
+    expect(machine.handle({ type: 'tick' }, 1500)).toEqual(aExpires);
+  });
+
+  it('does not let a throwing call move the clock', () => {
+    const machine = machineWith({ a: 1000 });
+    expect(() => machine.handle({ type: 'open-session', session: 'a' }, 900)).toThrow(CoreMisuseError);
+    // Had the clock moved to 900, this keepalive at 100 would count as 900 and renew to 1900.
+    machine.handle({ type: 'keepalive', session: 'a' }, 100);
+    expect(machine.listSessions()[0]!.expiresAt).toBe(1100);
+  });
+
+  it('lets an id be opened again once its lease has run out by the time of the open', () => {
+    const machine = withExpiringHolder();
+    expect(machine.handle({ type: 'open-session', session: 'a', leaseMs: 2000 }, 1000)).toEqual([
+      ...aExpires,
+      { type: 'session-opened', session: 'a', leaseMs: 2000 },
+    ]);
+    expect(machine.listSessions().find((session) => session.session === 'a')).toMatchObject({ expiresAt: 3000, held: 0 });
   });
 });
 
