@@ -66,6 +66,19 @@ export interface CoordinatorOptions {
   maxMessageBytes?: number;
 }
 
+/**
+ * What subscribers (a dashboard, metrics) are told after each effect is acted
+ * on: the core's effect as it is, the client name of its session (when it has
+ * one), and the wall-clock time, Unix epoch milliseconds.
+ */
+export interface CoordinatorEvent {
+  effect: Exclude<Effect, { type: 'reserve-tokens' }>;
+  client: string | undefined;
+  at: number;
+}
+
+export type CoordinatorListener = (event: CoordinatorEvent) => void;
+
 /** One accepted connection and the session it speaks for, if any. */
 interface ClientConnection {
   readonly connection: Connection;
@@ -99,6 +112,7 @@ export class Coordinator {
   private timerDeadline: number | undefined;
   private sessionCounter = 0;
   private closed = false;
+  private readonly subscribers = new Set<CoordinatorListener>();
 
   constructor(options: CoordinatorOptions = {}) {
     this.tokenStore = options.tokenStore ?? new MemoryTokenStore();
@@ -155,6 +169,16 @@ export class Coordinator {
   inspect(resource?: string) {
     this.apply({ type: 'tick' }, undefined);
     return this.machine.inspect(resource);
+  }
+
+  /**
+   * Be told of every effect after it was acted on (grants, queues, releases,
+   * sessions opening and ending, ...), in order. Returns the unsubscribe
+   * function. A listener that throws is logged and does not disturb the others.
+   */
+  subscribe(listener: CoordinatorListener): () => void {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
   }
 
   /** Counts for metrics and tests. */
@@ -338,6 +362,7 @@ export class Coordinator {
    */
   private dispatch(effects: Effect[], origin: ClientConnection | undefined): void {
     for (const effect of effects) {
+      if (this.subscribers.size > 0 && effect.type !== 'reserve-tokens') this.notify(effect);
       switch (effect.type) {
         case 'reserve-tokens':
           // Persist before anything after it is sent. If this throws, the
@@ -383,6 +408,18 @@ export class Coordinator {
         ? withId({ op: 'bye' }, effect.request)
         : { op: 'error', code: ErrorCode.SESSION_ENDED, message: `session ${record.id} ended: ${effect.reason}; send hello to open a new one` };
     client.connection.send(encodeMessage(farewell));
+  }
+
+  private notify(effect: Exclude<Effect, { type: 'reserve-tokens' }>): void {
+    const session = 'session' in effect ? effect.session : undefined;
+    const event: CoordinatorEvent = { effect, client: session === undefined ? undefined : this.sessions.get(session)?.client, at: Date.now() };
+    for (const listener of this.subscribers) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ event: 'subscriber-failed', error: (error as Error).message }, `a coordinator subscriber threw: ${(error as Error).message}`);
+      }
+    }
   }
 
   private sendToSession(record: SessionRecord, text: string): void {

@@ -264,3 +264,20 @@ describe('fencing tokens across restarts', () => {
     expect(BigInt(second.token)).toBeGreaterThan(BigInt(first.token));
   });
 });
+
+describe('subscribers', () => {
+  it('are told of every effect in order, with the client name', async () => {
+    const seen: string[] = [];
+    const unsubscribe = coordinator.subscribe((event) => seen.push(`${event.effect.type}:${event.client ?? '-'}`));
+    const a = await client('alice');
+    const b = await client('bob');
+    const lock = granted(await a.call({ op: 'acquire', id: 1, resource: 'file_A' }));
+    await b.call({ op: 'acquire', id: 1, resource: 'file_A' });
+    const grant = b.next((message) => message.op === 'granted');
+    await a.call({ op: 'release', id: 2, resource: 'file_A', token: lock.token });
+    await grant;
+    unsubscribe();
+    await b.call({ op: 'goodbye', id: 3 });
+    expect(seen).toEqual(['session-opened:alice', 'session-opened:bob', 'granted:alice', 'queued:bob', 'released:alice', 'granted:bob']);
+  });
+});
