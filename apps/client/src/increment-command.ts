@@ -1,13 +1,19 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar, Presets } from 'cli-progress';
+import { isBatonError } from '@baton/client';
+import type { Lock } from '@baton/client';
+import { StaleTokenError } from '@baton/fenced-file';
 import type { CommonOptions } from './connection-options.js';
 import { connectFromOptions } from './connection-options.js';
-import { readCounter, resourceFilePath, writeResourceFile } from './resource-file.js';
+import { parseCounter, resourceFile, resourceFilePath } from './resource-file.js';
 
 export interface IncrementArguments {
   resource: string;
   iterations: number;
   file?: string;
   verbose: boolean;
+  /** Hold each lock this long before writing, to simulate work (and make contention visible). */
+  holdMs: number;
 }
 
 /**
@@ -15,14 +21,20 @@ export interface IncrementArguments {
  * number in the file, add one, write it back, unlock. With several processes
  * at once the final number is exactly processes × iterations — or the lock
  * service is broken.
+ *
+ * An iteration whose lock is lost before its write lands (the process was
+ * paused past its lease, say) is not counted and is done again: the fenced
+ * file refuses the stale write, so the total stays exact.
  */
 export async function increment(arguments_: IncrementArguments, options: CommonOptions): Promise<void> {
   const { resource, iterations, verbose } = arguments_;
   const path = arguments_.file ?? resourceFilePath(options.dataDir, resource);
+  const file = resourceFile(path);
   const client = await connectFromOptions(options, `counter-${process.pid}`);
   const bar = !verbose && process.stdout.isTTY ? new SingleBar({ format: `${resource} [{bar}] {value}/{total} increments` }, Presets.shades_classic) : undefined;
   bar?.start(iterations, 0);
   let sum = 0;
+  let retries = 0;
   try {
     for (let iteration = 1; iteration <= iterations; iteration++) {
       if (verbose) {
@@ -32,12 +44,16 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
       const lock = await client.acquire(resource);
       if (verbose) console.log('Received grant from server');
       try {
-        lock.signal.throwIfAborted();
-        sum = readCounter(path) + 1;
-        writeResourceFile(path, `${sum}\n`);
+        sum = await incrementOnce(file, path, lock, arguments_.holdMs);
         if (verbose) console.log(`sum is ${sum}`);
+      } catch (error) {
+        if (!(error instanceof StaleTokenError) && !isBatonError(error, 'LOCK_LOST') && !isBatonError(error, 'LEASE_UNCONFIRMED')) throw error;
+        process.stderr.write(`LOST ${resource} during iteration ${iteration} (${(error as Error).message}); not counted, doing it again\n`);
+        retries++;
+        iteration--;
+        continue;
       } finally {
-        await lock.release();
+        await lock.release().catch(() => {});
       }
       if (verbose) console.log('Sent release to server');
       bar?.update(iteration);
@@ -47,4 +63,13 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
     await client.close();
   }
   console.log(`sum is ${sum}`);
+  if (retries > 0) console.log(`(${retries} iteration(s) lost their lock and were done again)`);
+}
+
+async function incrementOnce(file: ReturnType<typeof resourceFile>, path: string, lock: Lock, holdMs: number): Promise<number> {
+  const value = parseCounter(path, file.read()) + 1;
+  if (holdMs > 0) await sleep(holdMs, undefined, { signal: lock.signal });
+  lock.signal.throwIfAborted();
+  file.write(`${value}\n`, lock.token);
+  return value;
 }

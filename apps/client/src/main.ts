@@ -78,9 +78,16 @@ program
   .option('--iterations <n>', 'how many increments', '1000')
   .option('--file <path>', 'the counter file (default <data-dir>/<resource>.txt)')
   .option('--verbose', "print the seed's lines for every iteration", false)
-  .action(async (resource: string, options: { iterations: string; file?: string; verbose: boolean }, command: Command) => {
+  .option('--hold-ms <ms>', 'hold each lock this long before writing (simulated work)', '0')
+  .action(async (resource: string, options: { iterations: string; file?: string; verbose: boolean; holdMs: string }, command: Command) => {
     await increment(
-      { resource: checkResource(resource), iterations: wholeNumber('--iterations', 1)(options.iterations), file: options.file, verbose: options.verbose },
+      {
+        resource: checkResource(resource),
+        iterations: wholeNumber('--iterations', 1)(options.iterations),
+        file: options.file,
+        verbose: options.verbose,
+        holdMs: wholeNumber('--hold-ms', 0)(options.holdMs),
+      },
       common(command),
     );
   });

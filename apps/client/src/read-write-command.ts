@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommonOptions } from './connection-options.js';
 import { connectFromOptions } from './connection-options.js';
-import { readResourceFile, resourceFilePath, writeResourceFile } from './resource-file.js';
+import { resourceFile, resourceFilePath } from './resource-file.js';
 
 export interface ReadWriteArguments {
   resource: string;
@@ -17,7 +17,7 @@ export interface ReadWriteArguments {
  */
 export async function readWrite(arguments_: ReadWriteArguments, options: CommonOptions): Promise<void> {
   const { resource, operation, value, sleepSeconds } = arguments_;
-  const path = resourceFilePath(options.dataDir, resource);
+  const file = resourceFile(resourceFilePath(options.dataDir, resource));
   const client = await connectFromOptions(options, `lock-client-${process.pid}`);
   try {
     console.log(`REQUESTING lock for resource: ${resource}`);
@@ -33,10 +33,10 @@ export async function readWrite(arguments_: ReadWriteArguments, options: CommonO
       }
       lock.signal.throwIfAborted();
       if (operation === 'WRITE') {
-        writeResourceFile(path, value ?? '');
+        file.write(value ?? '', lock.token);
         console.log(`WROTE '${value ?? ''}' to ${resource}`);
       } else {
-        console.log(`READ from ${resource}: ${readResourceFile(path)}`);
+        console.log(`READ from ${resource}: ${file.read()}`);
       }
     } finally {
       await lock.release();

@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resourceNameProblem } from '@baton/core';
+import { FencedFile } from '@baton/fenced-file';
 
 /**
  * Where lock-client keeps a resource's data: `<data-dir>/<resource>.txt`.
@@ -13,25 +13,20 @@ export function resourceFilePath(dataDirectory: string, resource: string): strin
   return join(resolve(dataDirectory), `${resource}.txt`);
 }
 
-/** The file's text, or '' when it does not exist yet. */
-export function readResourceFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
-  }
-}
-
-export function writeResourceFile(path: string, text: string): void {
-  writeFileSync(path, text);
+/**
+ * The resource's file, fenced: every write names the lock's token, and a
+ * write with a token older than one already written is refused — so a holder
+ * that was paused past its lease cannot overwrite its successor's work.
+ */
+export function resourceFile(path: string): FencedFile {
+  return new FencedFile(path);
 }
 
 /** The counter in a file: an empty or missing file counts as 0. */
-export function readCounter(path: string): number {
-  const text = readResourceFile(path).trim();
-  if (text === '') return 0;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new Error(`${path} does not hold a whole number: ${JSON.stringify(text.slice(0, 40))}`);
+export function parseCounter(path: string, text: string): number {
+  const trimmed = text.trim();
+  if (trimmed === '') return 0;
+  const value = Number(trimmed);
+  if (!Number.isSafeInteger(value)) throw new Error(`${path} does not hold a whole number: ${JSON.stringify(trimmed.slice(0, 40))}`);
   return value;
 }

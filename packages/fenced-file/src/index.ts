@@ -1,0 +1,15 @@
+/**
+ * @baton/fenced-file — a file that refuses writes with stale fencing tokens,
+ * the resource-side check that makes Baton's fencing tokens useful.
+ *
+ * @example
+ * ```ts
+ * import { FencedFile } from '@baton/fenced-file';
+ * const file = new FencedFile('/data/file_A.txt');
+ * await client.withLock('file_A', async (signal, lock) => {
+ *   file.write('Hello Distributed World', lock.token); // throws StaleTokenError if a newer holder already wrote
+ * });
+ * ```
+ */
+export * from './fenced-file-store.js';
+export { withFileMutex, MUTEX_RETRY_MS, MUTEX_TIMEOUT_MS } from './file-mutex.js';

@@ -1,0 +1,70 @@
+import { fork } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FencedFile, StaleTokenError, withFileMutex } from '../src/index.js';
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'baton-fenced-'));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('FencedFile', () => {
+  it('accepts equal and higher tokens and refuses a lower one, leaving the content as it was', () => {
+    const file = new FencedFile(join(directory, 'file_A.txt'));
+    expect(file.read()).toBe('');
+    file.write('first', '5');
+    file.write('again', '5');
+    file.write('newer', '9');
+    expect(() => file.write('stale', '7')).toThrow(StaleTokenError);
+    expect(file.read()).toBe('newer');
+    expect(file.latestToken()).toBe(9n);
+    expect(readFileSync(join(directory, 'file_A.txt'), 'utf8')).toBe('newer');
+  });
+
+  it('compares tokens as integers, beyond 2^53', () => {
+    const file = new FencedFile(join(directory, 'big.txt'));
+    file.write('a', '18446744073709551000');
+    expect(() => file.write('b', '18446744073709550999')).toThrow(/older than token 18446744073709551000/);
+    file.write('c', '18446744073709551001');
+    expect(file.read()).toBe('c');
+  });
+
+  it('refuses a token that is not a decimal string', () => {
+    const file = new FencedFile(join(directory, 'x.txt'));
+    expect(() => file.write('v', '-1')).toThrow(TypeError);
+  });
+});
+
+describe('withFileMutex', () => {
+  it("breaks the mutex of a process that died holding it", () => {
+    const path = join(directory, 'file.txt');
+    mkdirSync(`${path}.mutex`);
+    writeFileSync(join(`${path}.mutex`, 'owner'), '999999999');
+    expect(withFileMutex(path, () => 'taken')).toBe('taken');
+  });
+
+  it('keeps concurrent compare-and-write in several processes exact', async () => {
+    const path = join(directory, 'counter.txt');
+    const script = join(directory, 'worker.mjs');
+    const source = new URL('../src/file-mutex.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { readFileSync, writeFileSync } from 'node:fs';
+       const { withFileMutex } = await import(${JSON.stringify(source)});
+       for (let i = 0; i < 300; i++) withFileMutex(${JSON.stringify(path)}, () => {
+         let n = 0; try { n = Number(readFileSync(${JSON.stringify(path)}, 'utf8')); } catch {}
+         writeFileSync(${JSON.stringify(path)}, String(n + 1));
+       });`,
+    );
+    const tsx = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+    const workers = Array.from({ length: 4 }, () => fork(script, { execArgv: ['--import', tsx] }));
+    const codes = await Promise.all(workers.map((worker) => new Promise((resolve) => worker.on('exit', resolve))));
+    expect(codes).toEqual([0, 0, 0, 0]);
+    expect(readFileSync(path, 'utf8')).toBe('1200');
+  });
+});
