@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import { isBatonError } from '@baton/client';
 import type { Lock } from '@baton/client';
 import { StaleTokenError } from '@baton/fenced-file';
 import type { CommonOptions } from './connection-options.js';
+import { holdFor } from './hold.js';
 import { connectFromOptions } from './connection-options.js';
 import { parseCounter, resourceFile, resourceFilePath } from './resource-file.js';
 
@@ -41,13 +41,23 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
         console.log(`Iteration = ${iteration}`);
         console.log('Sent request to server');
       }
-      const lock = await client.acquire(resource);
+      let lock: Lock;
+      try {
+        lock = await client.acquire(resource);
+      } catch (error) {
+        // The session ended under a waiting request (its lease ran out while
+        // the process was paused, say): the SDK has opened a new one; ask again.
+        if (!isBatonError(error, 'SESSION_ENDED')) throw error;
+        process.stderr.write(`SESSION ENDED while waiting for ${resource} in iteration ${iteration}; asking again\n`);
+        iteration--;
+        continue;
+      }
       if (verbose) console.log('Received grant from server');
       try {
-        sum = await incrementOnce(file, path, lock, arguments_.holdMs);
+        sum = await incrementOnce(file, path, lock, arguments_.holdMs, verbose);
         if (verbose) console.log(`sum is ${sum}`);
       } catch (error) {
-        if (!(error instanceof StaleTokenError) && !isBatonError(error, 'LOCK_LOST') && !isBatonError(error, 'LEASE_UNCONFIRMED')) throw error;
+        if (!isLockLoss(error)) throw error;
         process.stderr.write(`LOST ${resource} during iteration ${iteration} (${(error as Error).message}); not counted, doing it again\n`);
         retries++;
         iteration--;
@@ -66,9 +76,17 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
   if (retries > 0) console.log(`(${retries} iteration(s) lost their lock and were done again)`);
 }
 
-async function incrementOnce(file: ReturnType<typeof resourceFile>, path: string, lock: Lock, holdMs: number): Promise<number> {
-  const value = parseCounter(path, file.read()) + 1;
-  if (holdMs > 0) await sleep(holdMs, undefined, { signal: lock.signal });
+/** The lock went away under us: lost, unconfirmed, or fenced off by a newer holder. */
+function isLockLoss(error: unknown): boolean {
+  return error instanceof StaleTokenError || isBatonError(error, 'LOCK_LOST') || isBatonError(error, 'LEASE_UNCONFIRMED') || isBatonError(error, 'SESSION_ENDED');
+}
+
+async function incrementOnce(file: ReturnType<typeof resourceFile>, path: string, lock: Lock, holdMs: number, verbose: boolean): Promise<number> {
+  const value = parseCounter(path, file.read(lock.token)) + 1;
+  if (holdMs > 0) {
+    if (verbose) console.log(`Holding for ${holdMs} ms`);
+    await holdFor(holdMs, lock.signal);
+  }
   lock.signal.throwIfAborted();
   file.write(`${value}\n`, lock.token);
   return value;

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommonOptions } from './connection-options.js';
+import { holdFor } from './hold.js';
 import { connectFromOptions } from './connection-options.js';
 import { resourceFile, resourceFilePath } from './resource-file.js';
 
@@ -29,7 +29,7 @@ export async function readWrite(arguments_: ReadWriteArguments, options: CommonO
     try {
       if (sleepSeconds > 0) {
         console.log(`Sleeping for ${sleepSeconds} seconds...`);
-        await sleep(sleepSeconds * 1000, undefined, { signal: lock.signal });
+        await holdFor(sleepSeconds * 1000, lock.signal);
       }
       lock.signal.throwIfAborted();
       if (operation === 'WRITE') {

@@ -342,16 +342,20 @@ export class BatonClient implements LockOwner, AsyncDisposable {
 
   /** Send hello on a fresh connection (resuming when we have a session) and make it the live one. */
   private async handshake(connection: Connection, resume: boolean): Promise<void> {
-    this.connection = connection;
+    if (this.connection !== connection) {
+      // A transport takes its handlers once per connection: install them only
+      // for a new one (a new session may also be opened on the current one).
+      this.connection = connection;
+      connection.setHandlers({
+        onMessage: (text) => {
+          if (this.connection === connection) this.handleMessage(text);
+        },
+        onClose: (error) => {
+          if (this.connection === connection) this.connectionLost(error);
+        },
+      });
+    }
     this.ready = false;
-    connection.setHandlers({
-      onMessage: (text) => {
-        if (this.connection === connection) this.handleMessage(text);
-      },
-      onClose: (error) => {
-        if (this.connection === connection) this.connectionLost(error);
-      },
-    });
     let welcome: ServerMessage;
     for (;;) {
       const id = this.nextRequestId++;

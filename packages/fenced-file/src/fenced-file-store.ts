@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { withFileMutex } from './file-mutex.js';
 
-/** Thrown when a write carries a token lower than one already written: the writer's lock is stale. */
+/** Thrown when a read or write carries a token lower than one already used: the caller's lock is stale. */
 export class StaleTokenError extends Error {
   override readonly name = 'StaleTokenError';
   readonly code = 'STALE_TOKEN';
@@ -11,7 +11,7 @@ export class StaleTokenError extends Error {
     readonly token: bigint,
     readonly latestToken: bigint,
   ) {
-    super(`refused write to ${path}: token ${token} is older than token ${latestToken}, already written`);
+    super(`refused ${path} to token ${token}: token ${latestToken} has already been used there`);
   }
 }
 
@@ -20,8 +20,8 @@ export class StaleTokenError extends Error {
  * was paused (GC, SIGSTOP, a slow network) past its lease from writing after
  * the lock moved on; the resource must check. Every write names the writer's
  * fencing token, and the file refuses any token lower than the highest it has
- * accepted. Tokens equal to the highest pass, so one holder may write many
- * times under one lock.
+ * seen, on a write or on a fenced read. Tokens equal to the highest pass, so
+ * one holder may read and write many times under one lock.
  *
  * The data stays in `path` exactly as written (the counter file holds just
  * the number, a lock-client resource file just the value); the highest token
@@ -32,9 +32,20 @@ export class StaleTokenError extends Error {
 export class FencedFile {
   constructor(readonly path: string) {}
 
-  /** The current text, or '' when the file does not exist yet. */
-  read(): string {
-    return readOrEmpty(this.path);
+  /**
+   * The current text, or '' when the file does not exist yet. With a token,
+   * the read is fenced too: it is refused if a newer token was already seen,
+   * and it raises the fence to `token`. That is what makes a read-modify-write
+   * safe: once the new holder has read, a paused old holder can no longer
+   * write back a value computed from what it read before.
+   */
+  read(token?: string | bigint): string {
+    if (token === undefined) return readOrEmpty(this.path);
+    const value = typeof token === 'bigint' ? token : parseToken(token);
+    return withFileMutex(this.path, () => {
+      this.admit(value);
+      return readOrEmpty(this.path);
+    });
   }
 
   /** The highest token written so far, or undefined for a file never written with a token. */
@@ -47,11 +58,16 @@ export class FencedFile {
   write(text: string, token: string | bigint): void {
     const value = typeof token === 'bigint' ? token : parseToken(token);
     withFileMutex(this.path, () => {
-      const latest = this.latestToken();
-      if (latest !== undefined && value < latest) throw new StaleTokenError(this.path, value, latest);
+      this.admit(value);
       replace(this.path, text);
-      if (latest === undefined || value > latest) replace(`${this.path}.fence`, `${value}\n`);
     });
+  }
+
+  /** Under the mutex: refuse a token older than the fence, raise the fence to a newer one. */
+  private admit(token: bigint): void {
+    const latest = this.latestToken();
+    if (latest !== undefined && token < latest) throw new StaleTokenError(this.path, token, latest);
+    if (latest === undefined || token > latest) replace(`${this.path}.fence`, `${token}\n`);
   }
 }
 

@@ -29,7 +29,7 @@ describe('FencedFile', () => {
   it('compares tokens as integers, beyond 2^53', () => {
     const file = new FencedFile(join(directory, 'big.txt'));
     file.write('a', '18446744073709551000');
-    expect(() => file.write('b', '18446744073709550999')).toThrow(/older than token 18446744073709551000/);
+    expect(() => file.write('b', '18446744073709550999')).toThrow(/token 18446744073709551000 has already been used/);
     file.write('c', '18446744073709551001');
     expect(file.read()).toBe('c');
   });
@@ -66,5 +66,18 @@ describe('withFileMutex', () => {
     const codes = await Promise.all(workers.map((worker) => new Promise((resolve) => worker.on('exit', resolve))));
     expect(codes).toEqual([0, 0, 0, 0]);
     expect(readFileSync(path, 'utf8')).toBe('1200');
+  });
+});
+
+describe('fenced reads', () => {
+  it('raise the fence, so a paused holder cannot write back what it read before a newer holder read', () => {
+    const file = new FencedFile(join(directory, 'counter.txt'));
+    file.write('0', '1');
+    const staleValue = Number(file.read('1')); // the old holder reads, then pauses
+    const freshValue = Number(file.read('2')); // the new holder reads with a newer token...
+    expect(() => file.write(String(staleValue + 1), '1')).toThrow(StaleTokenError); // ...so the old holder's write is refused
+    file.write(String(freshValue + 1), '2');
+    expect(file.read()).toBe('1');
+    expect(() => file.read('1')).toThrow(StaleTokenError);
   });
 });
