@@ -153,3 +153,54 @@ describe('errors', () => {
     expect(error).toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });
+
+describe('session loss while connected', () => {
+  it('marks every lock lost, opens a new session on the same connection, and keeps working', async () => {
+    await coordinator.close();
+    let now = 0;
+    coordinator = new Coordinator({ clock: () => now });
+    listener = await coordinator.listen(memoryTransport, '127.0.0.1', 0);
+    const events: ClientEvent['type'][] = [];
+    const a = await client('a', { leaseMs: 1_000, onEvent: (event) => events.push(event.type) });
+    const lock = await a.acquire('file_A');
+    const first = a.session;
+    now += 5_000; // the server's clock jumps past the lease
+    coordinator.inspect(); // brings the machine's time up to date: the lease expires
+    await expect.poll(() => events.filter((type) => type === 'session-opened').length).toBe(2);
+    expect(events).toContain('session-lost');
+    expect(isBatonError(lock.signal.reason, 'LOCK_LOST')).toBe(true);
+    expect(a.session).not.toBe(first);
+    const again = await a.acquire('file_A');
+    expect(BigInt(again.token)).toBeGreaterThan(BigInt(lock.token));
+    await again.release();
+  });
+});
+
+describe('lease safety', () => {
+  it('aborts the lock signal with LEASE_UNCONFIRMED before the lease could end when the server stops answering', async () => {
+    // A server that grants and then goes silent (a partition, a stalled server).
+    const silent = await memoryTransport.listen({
+      host: '127.0.0.1',
+      port: 0,
+      onConnection: (connection) => {
+        connection.setHandlers({
+          onMessage: (text) => {
+            const message = JSON.parse(text) as { op: string; id: number; resource?: string };
+            if (message.op === 'hello') connection.send(JSON.stringify({ op: 'welcome', id: message.id, v: 1, session: 's', secret: 'x', leaseMs: 1_000, resumed: false }));
+            if (message.op === 'acquire') connection.send(JSON.stringify({ op: 'granted', id: message.id, resource: message.resource, mode: 'exclusive', token: '7', waitedMs: 0 }));
+          },
+          onClose: () => {},
+        });
+      },
+    });
+    const a = await connect(`memory://127.0.0.1:${silent.port}`, { transport: memoryTransport, leaseMs: 1_000 });
+    clients.push(a);
+    const sentAt = performance.now();
+    const lock = await a.acquire('file_A');
+    const abortedAt = await new Promise<number>((resolve) => lock.signal.addEventListener('abort', () => resolve(performance.now())));
+    expect(isBatonError(lock.signal.reason, 'LEASE_UNCONFIRMED')).toBe(true);
+    // The server could end the lease at sentAt + 1000 at the earliest; the SDK gave up before that.
+    expect(abortedAt).toBeLessThan(sentAt + 1_000);
+    await silent.close();
+  });
+});
