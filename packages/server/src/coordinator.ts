@@ -113,10 +113,15 @@ export class Coordinator {
   private sessionCounter = 0;
   private closed = false;
   private readonly subscribers = new Set<CoordinatorListener>();
+  /** Per-event lines are info, refusals are warn: decided once, not per event. */
+  private readonly logsInfo: boolean;
+  private readonly logsWarnings: boolean;
 
   constructor(options: CoordinatorOptions = {}) {
     this.tokenStore = options.tokenStore ?? new MemoryTokenStore();
     this.logger = options.logger ?? silentLogger;
+    this.logsInfo = this.logger.isLevelEnabled?.('info') ?? true;
+    this.logsWarnings = this.logger.isLevelEnabled?.('warn') ?? true;
     this.clock = options.clock ?? (() => performance.now());
     this.adminToken = options.adminToken;
     this.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
@@ -382,7 +387,7 @@ export class Coordinator {
         default:
           break;
       }
-      this.log(effect);
+      if (this.logsWarnings) this.log(effect);
       const message = messageForEffect(effect);
       if (!message) continue;
       const record = effect.session === undefined ? undefined : this.sessions.get(effect.session);
@@ -472,6 +477,7 @@ export class Coordinator {
 
   private log(effect: Effect): void {
     const logger = this.logger;
+    if (!this.logsInfo && effect.type !== 'lost' && effect.type !== 'rejected' && effect.type !== 'force-released') return;
     switch (effect.type) {
       case 'queued':
         logger.info(

@@ -7,6 +7,11 @@ export interface CoordinatorLogger {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
+  /**
+   * Whether lines of this level are written (pino has it). The coordinator
+   * asks once, so that a quiet server does not build a log line per grant.
+   */
+  isLevelEnabled?(level: 'info' | 'warn' | 'error'): boolean;
 }
 
 /** Discards everything: the default, so tests and embedders stay quiet. */
@@ -14,4 +19,5 @@ export const silentLogger: CoordinatorLogger = {
   info() {},
   warn() {},
   error() {},
+  isLevelEnabled: () => false,
 };
