@@ -2,13 +2,16 @@
 /**
  * lock-server: the Baton coordinator.
  *
- *   lock-server [--transport zmq|tcp|ws] [--host H] [--port 5555] [--listen URL]... [--quiet]
+ *   lock-server [--transport zmq|tcp|ws] [--host H] [--port 5555] [--listen URL]... [--quiet] [--no-dashboard]
  *
- * Prints `Lock Server started on tcp://*:5555` (one line per listener) and
+ * Prints `Lock Server started on tcp://*:5555` (one line per listener; a ws
+ * listener is followed by `Dashboard at http://…/` unless --no-dashboard) and
  * then one log line per queue, grant and release event unless --quiet.
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@baton/core';
+import type { DashboardEndpoint } from '@baton/dashboard-server';
+import { listenWithDashboard } from '@baton/dashboard-server';
 import { Coordinator, FileTokenStore, MemoryTokenStore } from '@baton/server';
 import type { ListenAddress } from './listen-address.js';
 import { describeListener, normaliseHost, parseListenUrl, parsePort } from './listen-address.js';
@@ -25,6 +28,8 @@ interface ServerCommandOptions {
   adminToken?: string;
   leaseMs?: string;
   logFormat: 'pretty' | 'json';
+  /** undefined: on wherever there is a ws listener. */
+  dashboard?: boolean;
 }
 
 const program = new Command()
@@ -40,6 +45,8 @@ const program = new Command()
   .option('--admin-token <token>', 'token required by force-release (default: $BATON_ADMIN_TOKEN; none = force-release refused)')
   .option('--lease-ms <ms>', `lease for sessions that ask for none (${MIN_LEASE_MS}-${MAX_LEASE_MS})`, String(DEFAULT_LEASE_MS))
   .addOption(new Option('--log-format <format>', 'log lines for people or for machines').choices(['pretty', 'json']).default('pretty'))
+  .option('--dashboard', 'serve the live dashboard page on every ws listener\'s port (the default when there is a ws listener)')
+  .option('--no-dashboard', 'do not serve the dashboard')
   .showHelpAfterError();
 
 async function main(): Promise<void> {
@@ -53,23 +60,41 @@ async function main(): Promise<void> {
   if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
     throw new Error(`--lease-ms must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}`);
   }
+  const hasWebSocket = addresses.some((address) => address.transport === 'ws');
+  if (options.dashboard === true && !hasWebSocket) {
+    throw new Error('--dashboard is served on a ws listener: add --transport ws or --listen ws://HOST:PORT');
+  }
+  const dashboard = options.dashboard ?? hasWebSocket;
+  const adminToken = options.adminToken ?? process.env.BATON_ADMIN_TOKEN;
   const logger = createLogger(options.logFormat, options.quiet);
   const coordinator = new Coordinator({
     tokenStore: options.stateFile === false ? new MemoryTokenStore() : new FileTokenStore(options.stateFile),
-    adminToken: options.adminToken ?? process.env.BATON_ADMIN_TOKEN,
+    adminToken,
     defaultLeaseMs: leaseMs,
     logger,
   });
+  const dashboards: DashboardEndpoint[] = [];
   for (const address of addresses) {
+    if (address.transport === 'ws' && dashboard) {
+      const endpoint = await listenWithDashboard(coordinator, { host: address.host, port: address.port, adminEnabled: adminToken !== undefined, logger });
+      dashboards.push(endpoint);
+      process.stdout.write(`Lock Server started on ${describeListener(address.transport, address.host, endpoint.port)}\n`);
+      const access = adminToken === undefined ? 'read-only: start with --admin-token to allow force-release' : 'force-release with the admin token';
+      process.stdout.write(`Dashboard at ${endpoint.dashboardUrl} (${access})\n`);
+      continue;
+    }
     const listener = await coordinator.listen(transports[address.transport]!, address.host, address.port);
     process.stdout.write(`Lock Server started on ${describeListener(address.transport, address.host, listener.port)}\n`);
   }
   const stop = (signal: string) => {
     logger.info({ event: 'stopping', signal }, `received ${signal}; stopping`);
-    coordinator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    coordinator
+      .close()
+      .then(() => Promise.all(dashboards.map((endpoint) => endpoint.close())))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,12 +1,16 @@
 /**
  * The dialing side of the WebSocket transport without any Node.js
- * dependency, for browser bundles:
+ * dependency, for browser bundles: a Transport for `@baton/client`
+ * ({@link browserWsTransport}), or a bare connection:
  *
  * ```ts
- * import { dialWebSocket } from '@baton/transport-ws/browser';
+ * import { connect } from '@baton/client';
+ * import { browserWsTransport, dialWebSocket } from '@baton/transport-ws/browser';
+ * const client = await connect(`ws://${location.host}`, { transport: browserWsTransport });
  * const connection = await dialWebSocket((url) => new WebSocket(url), { host: location.hostname, port: 7070 });
  * ```
  */
+export { BrowserWsTransport, browserWsTransport, type BrowserWsTransportOptions } from './browser-ws-transport.js';
 export * from './defaults.js';
 export { CloseCode, closeError } from './close-codes.js';
 export { dialWebSocket } from './dial-websocket.js';

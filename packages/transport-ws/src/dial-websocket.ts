@@ -12,7 +12,7 @@ import type { WsDialOptions } from './ws-options.js';
  * the same code dials from a browser (`(url) => new WebSocket(url)`).
  */
 export function dialWebSocket(createWebSocket: WebSocketFactory, options: WsDialOptions): Promise<WsClientConnection> {
-  const url = webSocketUrl(options.host, options.port, options.path);
+  const url = webSocketUrl(options.host, options.port, options.path, options.secure);
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   return new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { MAX_MESSAGE_BYTES, type Connection, type Listener, type ListenOptions } from '@baton/core';
 import { WebSocketServer } from 'ws';
 import {
@@ -19,8 +20,17 @@ export interface WebSocketListenOptions extends ListenOptions {
    * it belongs to the caller.
    */
   server?: HttpServer;
-  /** HTTP path to upgrade on. Default `/`. */
+  /** HTTP path to upgrade on. Default `/`. Ignored with `noServer`, where the caller routes. */
   path?: string;
+  /**
+   * Bind nothing and attach to no server: the caller owns the HTTP server and
+   * hands each upgrade request meant for Baton to
+   * {@link WebSocketListener.handleUpgrade}. This is how several WebSocket
+   * endpoints (Baton, a dashboard feed) and plain pages share one port: a
+   * `ws` server given `server` answers 400 to upgrades on every other path,
+   * so only one of them could attach. `port` is then only reported back.
+   */
+  noServer?: boolean;
   /** How often to ping each client; see DEFAULT_PING_INTERVAL_MS. */
   pingIntervalMs?: number;
 }
@@ -59,6 +69,19 @@ export class WebSocketListener implements Listener {
     }, pingIntervalMs);
   }
 
+  /**
+   * Take over one HTTP upgrade request (for a listener created with
+   * `noServer`): completes the WebSocket handshake and serves the connection
+   * like any other. Refused with 503 once the listener is closing.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#closing !== undefined) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#server.emit('connection', webSocket, request));
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#shutDown();
     return this.#closing;
@@ -76,12 +99,16 @@ export class WebSocketListener implements Listener {
 
 /**
  * Starts accepting Baton connections over WebSocket: on a new HTTP server
- * bound to `host`/`port`, or on `options.server` when given (for sharing the
- * port with a dashboard).
+ * bound to `host`/`port`, on `options.server` when given (for sharing the
+ * port with pages), or on upgrades the caller routes to it (`noServer`).
  */
 export async function createWebSocketListener(options: WebSocketListenOptions): Promise<WebSocketListener> {
   const maxPayload = (options.maxMessageBytes ?? MAX_MESSAGE_BYTES) * OVERSIZED_MESSAGE_READ_FACTOR;
   const path = options.path ?? DEFAULT_PATH;
+  if (options.noServer === true) {
+    const server = new WebSocketServer({ noServer: true, maxPayload });
+    return new WebSocketListener(server, options, options.port);
+  }
   if (options.server !== undefined) {
     const httpServer = options.server;
     if (!httpServer.listening) await listenHttp(httpServer, options.host, options.port);

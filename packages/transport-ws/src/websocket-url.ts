@@ -6,7 +6,7 @@ export function hostAndPort(host: string, port: number): string {
   return `${bracketed}:${String(port)}`;
 }
 
-/** `ws://host:port/path`. */
-export function webSocketUrl(host: string, port: number, path: string = DEFAULT_PATH): string {
-  return `ws://${hostAndPort(host, port)}${path.startsWith('/') ? path : `/${path}`}`;
+/** `ws://host:port/path` (`wss://` when `secure`). */
+export function webSocketUrl(host: string, port: number, path: string = DEFAULT_PATH, secure = false): string {
+  return `${secure ? 'wss' : 'ws'}://${hostAndPort(host, port)}${path.startsWith('/') ? path : `/${path}`}`;
 }
