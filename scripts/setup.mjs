@@ -15,6 +15,22 @@ const { packageManager } = JSON.parse(readFileSync(join(root, 'package.json'), '
 const marker = join(root, 'node_modules', '.modules.yaml');
 const lockfile = join(root, 'pnpm-lock.yaml');
 
+/**
+ * `--for-tests`: the browser tests need Debian's chromium. As root with apt,
+ * install it (scripts/install-chromium.sh does nothing when it is there);
+ * otherwise say how, and those tests skip loudly (they fail in CI).
+ */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+  if (!canInstall) {
+    console.log('setup: /usr/bin/chromium is missing; the browser tests will skip. Install it with: sudo bash scripts/install-chromium.sh');
+    return;
+  }
+  console.log('setup: installing chromium for the browser tests ...');
+  execFileSync('bash', [join(root, 'scripts', 'install-chromium.sh')], { cwd: root, stdio: 'inherit' });
+}
+
 const upToDate = existsSync(marker) && statSync(marker).mtimeMs >= statSync(lockfile).mtimeMs;
 if (!upToDate) {
   console.log(`setup: installing dependencies with ${packageManager} ...`);
@@ -22,3 +38,5 @@ if (!upToDate) {
   const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
   execFileSync(npx, ['-y', packageManager, 'install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit', env: environment });
 }
+
+if (process.argv.includes('--for-tests')) ensureChromium();
