@@ -13,5 +13,4 @@
 export { MemoryTransport, memoryTransport } from './memory-transport.js';
 export { MemoryListener } from './memory-listener.js';
 export { MemoryConnection, type MemoryEndOptions } from './memory-connection.js';
-export { Inbox } from './inbox.js';
 export { PortRegistry } from './port-registry.js';

@@ -1,5 +1,5 @@
+import { Inbox } from '@baton/core';
 import type { Connection, ConnectionHandlers } from '@baton/core';
-import { Inbox } from './inbox.js';
 
 /** How one end of a memory connection treats what it receives. */
 export interface MemoryEndOptions {

@@ -12,4 +12,3 @@ export { TcpTransport, tcpTransport, DEFAULT_CONNECT_TIMEOUT_MS } from './tcp-tr
 export { TcpListener } from './tcp-listener.js';
 export { TcpConnection, DEFAULT_CLOSE_GRACE_MS, type TcpConnectionOptions } from './tcp-connection.js';
 export { LineDecoder, type DecodedLines } from './line-decoder.js';
-export { Inbox } from './inbox.js';

@@ -1,6 +1,6 @@
+import { Inbox } from '@baton/core';
 import type { Socket } from 'node:net';
 import type { Connection, ConnectionHandlers } from '@baton/core';
-import { Inbox } from './inbox.js';
 import { LineDecoder } from './line-decoder.js';
 import { formatSocketAddress } from './socket-address.js';
 

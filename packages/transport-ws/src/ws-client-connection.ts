@@ -1,7 +1,7 @@
+import { Inbox } from '@baton/core';
 import type { Connection, ConnectionHandlers } from '@baton/core';
 import { CloseCode, closeError } from './close-codes.js';
 import { nextConnectionId } from './connection-id.js';
-import { InboundDelivery } from './inbound-delivery.js';
 import { utf8ByteLength } from './utf8-byte-length.js';
 import type { WebSocketLike } from './websocket-like.js';
 
@@ -17,7 +17,7 @@ export class WsClientConnection implements Connection {
   readonly remoteAddress: string;
   readonly #socket: WebSocketLike;
   readonly #maxMessageBytes: number;
-  readonly #delivery = new InboundDelivery();
+  readonly #delivery = new Inbox();
   #state: ClientState = 'open';
   /** Why this side ended the connection, when it was not a plain close(). */
   #error: Error | undefined;
@@ -63,7 +63,7 @@ export class WsClientConnection implements Connection {
       closeAsTooBig(this.#socket);
       return;
     }
-    this.#delivery.deliver(text);
+    this.#delivery.push(text);
   }
 
   #finish(error: Error | undefined): void {

@@ -1,9 +1,9 @@
+import { Inbox } from '@baton/core';
 import type { IncomingMessage } from 'node:http';
 import type { Connection, ConnectionHandlers } from '@baton/core';
 import type { RawData, WebSocket } from 'ws';
 import { CloseCode, closeError } from './close-codes.js';
 import { nextConnectionId } from './connection-id.js';
-import { InboundDelivery } from './inbound-delivery.js';
 import { hostAndPort } from './websocket-url.js';
 
 type ServerState = 'open' | 'closing' | 'closed';
@@ -24,7 +24,7 @@ export class WsServerConnection implements Connection {
   readonly closed: Promise<void>;
   readonly #socket: WebSocket;
   readonly #options: WsServerConnectionOptions;
-  readonly #delivery = new InboundDelivery();
+  readonly #delivery = new Inbox();
   #state: ServerState = 'open';
   /** Why this side ended the connection, when it was not a plain close(). */
   #error: Error | undefined;
@@ -108,7 +108,7 @@ export class WsServerConnection implements Connection {
       return;
     }
     // Binary messages are decoded too (invalid bytes become U+FFFD) so the server can answer them with an error.
-    this.#delivery.deliver(bytes.toString('utf8'));
+    this.#delivery.push(bytes.toString('utf8'));
   }
 
   #finish(error: Error | undefined): void {

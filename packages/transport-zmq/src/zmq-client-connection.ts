@@ -1,3 +1,4 @@
+import { Inbox } from '@baton/core';
 import { performance } from 'node:perf_hooks';
 import { MAX_MESSAGE_BYTES, type Connection, type ConnectionHandlers } from '@baton/core';
 import { Dealer } from 'zeromq';
@@ -20,7 +21,6 @@ import {
   DISCONNECT_GRACE_MS,
   OVERSIZED_FRAME_READ_FACTOR,
 } from './defaults.js';
-import { InboundDelivery } from './inbound-delivery.js';
 import { OrderedSender } from './ordered-sender.js';
 import { reportHandlerError } from './report-handler-error.js';
 import { hostAndPort, isIpv6Host, tcpEndpoint } from './zmq-endpoint.js';
@@ -59,7 +59,7 @@ export class ZmqClientConnection implements Connection {
   readonly #maxMessageBytes: number;
   readonly #heartbeatIntervalMs: number;
   readonly #heartbeatTimeoutMs: number;
-  readonly #delivery = new InboundDelivery();
+  readonly #delivery = new Inbox();
   readonly #sender = new OrderedSender<ClientFrame>((frame) => this.#transmit(frame));
   #state: ClientState = 'handshaking';
   #pendingDial: PendingDial | undefined;
@@ -180,7 +180,7 @@ export class ZmqClientConnection implements Connection {
         return;
       }
       // Anything before WELCOME is buffered by the delivery like everything before setHandlers.
-      this.#delivery.deliver(frame.toString('utf8'));
+      this.#delivery.push(frame.toString('utf8'));
       return;
     }
     switch (controlFrameType(frame)) {

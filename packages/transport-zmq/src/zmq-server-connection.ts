@@ -1,6 +1,6 @@
+import { Inbox } from '@baton/core';
 import type { Connection, ConnectionHandlers } from '@baton/core';
 import { goodbyeFrame } from './control-frame.js';
-import { InboundDelivery } from './inbound-delivery.js';
 import type { ZmqConnectionOwner } from './outgoing-frame.js';
 import { nextConnectionId } from './connection-id.js';
 
@@ -19,7 +19,7 @@ export class ZmqServerConnection implements Connection {
   readonly remoteAddress: string;
   readonly routingId: Buffer;
   readonly #owner: ZmqConnectionOwner;
-  readonly #delivery = new InboundDelivery();
+  readonly #delivery = new Inbox();
   #state: ConnectionState = 'open';
   #handshaken: boolean;
   #lastReceivedAt: number;
@@ -91,7 +91,7 @@ export class ZmqServerConnection implements Connection {
       this.fail(error, oversizedReply);
       return;
     }
-    this.#delivery.deliver(frame.toString('utf8'));
+    this.#delivery.push(frame.toString('utf8'));
   }
 
   /** The peer said GOODBYE; a reason makes it an error. */

@@ -1,4 +1,4 @@
-import type { ConnectionHandlers } from '@baton/core';
+import type { ConnectionHandlers } from './transport.js';
 
 /**
  * What a connection has received but not yet handed to its handlers.
@@ -9,13 +9,12 @@ import type { ConnectionHandlers } from '@baton/core';
  * until {@link Inbox.setHandlers} and then delivers them in arrival order,
  * the close always last and at most once.
  *
- * (The same class lives in @baton/transport-memory; it is copied rather than
- * shared because a transport should not depend on another transport, and the
- * core does no I/O scheduling.)
- *
  * Delivery is always asynchronous (one microtask drains everything queued), so
  * a handler never runs inside the peer's `send` call and ordering never
  * depends on who calls whom.
+ *
+ * It lives in the core, beside the contract it implements, so that every
+ * transport uses this one class (pure logic: no I/O, no timers, no clock).
  */
 export class Inbox {
   #handlers: ConnectionHandlers | undefined;
@@ -26,6 +25,11 @@ export class Inbox {
   /** After a local close, messages still arriving are no longer wanted. */
   #discarding = false;
   #drainScheduled = false;
+
+  /** True once the close was recorded: later messages are dropped. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
 
   /** Installs the handlers (once) and delivers what is already waiting. */
   setHandlers(handlers: ConnectionHandlers): void {
