@@ -43,6 +43,23 @@ export default tseslint.config(
     },
   },
   {
+    // What a browser loads: the SDK and the browser path of the ws transport.
+    files: [
+      'packages/client/src/**/*.ts',
+      'packages/transport-ws/src/browser.ts',
+      'packages/transport-ws/src/browser-ws-transport.ts',
+      'packages/transport-ws/src/dial-websocket.ts',
+      'packages/transport-ws/src/websocket-like.ts',
+      'packages/transport-ws/src/websocket-url.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'ws', 'zeromq', 'fs', 'net'], message: 'This file is loaded by browsers: no Node-only imports.' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
