@@ -6,7 +6,7 @@ import { connectFromOptions } from './connection-options.js';
 export async function status(resource: string | undefined, options: CommonOptions & { json?: boolean }): Promise<void> {
   const client = await connectFromOptions(options, `status-${process.pid}`);
   try {
-    const reply = await client.status(resource);
+    const reply = resource === undefined ? await client.statusOfEverything() : await client.status(resource);
     if (options.json) console.log(JSON.stringify(reply, null, 2));
     else console.log(formatStatus(reply));
   } finally {
@@ -18,6 +18,9 @@ export async function status(resource: string | undefined, options: CommonOption
 export function formatStatus(reply: StatusReplyMessage): string {
   const rows: string[][] = [['RESOURCE', 'ROLE', 'CLIENT', 'SESSION', 'MODE', 'TOKEN', 'FOR']];
   for (const resource of reply.resources) {
+    if (resource.holding > resource.holders.length) {
+      rows.push([resource.resource, `+${resource.holding - resource.holders.length} more holders`, '', '', '', '', '']);
+    }
     for (const holder of resource.holders) {
       rows.push([resource.resource, 'holder', holder.client, holder.session, holder.mode, holder.token, `${(holder.heldMs / 1000).toFixed(1)}s`]);
     }
@@ -30,7 +33,7 @@ export function formatStatus(reply: StatusReplyMessage): string {
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
-  const shown = reply.resources.length < reply.totalResources ? ` (showing the ${reply.resources.length} busiest)` : '';
+  const shown = reply.resources.length < reply.totalResources ? ` (showing ${reply.resources.length})` : '';
   lines.push(`${reply.totalResources} resource(s) held or awaited${shown}; ${reply.totalSessions} session(s)`);
   return lines.join('\n');
 }

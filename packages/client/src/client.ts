@@ -199,11 +199,28 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     }
   }
 
-  /** Holders and waiters of one resource, or of the busiest ones. */
-  async status(resource?: string): Promise<StatusReplyMessage> {
-    const message = await this.request({ op: 'status', id: this.nextRequestId++, resource });
+  /**
+   * Holders and waiters of one resource, or one page of every resource (the
+   * busiest first); pass the reply's `nextOffset` as `offset` for the next page.
+   */
+  async status(resource?: string, offset?: number): Promise<StatusReplyMessage> {
+    const message = await this.request({ op: 'status', id: this.nextRequestId++, resource, offset });
     if (message.op !== 'status') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to status`);
     return message;
+  }
+
+  /** Every page of the status of every resource, concatenated (at most `maxPages` pages). */
+  async statusOfEverything(maxPages = 1_000): Promise<StatusReplyMessage> {
+    const first = await this.status();
+    let next = first.nextOffset;
+    for (let page = 1; next !== undefined && page < maxPages; page++) {
+      const more = await this.status(undefined, next);
+      first.resources.push(...more.resources);
+      next = more.nextOffset;
+    }
+    if (next === undefined) delete first.nextOffset;
+    else first.nextOffset = next;
+    return first;
   }
 
   /** Admin: take a lock away from its holder(s). Needs the server's admin token. Resolves to the revoked tokens. */

@@ -145,6 +145,19 @@ describe('status', () => {
   });
 });
 
+describe('status of everything', () => {
+  it('follows nextOffset across pages and returns every resource once', async () => {
+    const a = await client('a');
+    await Promise.all(Array.from({ length: 150 }, (_, index) => a.acquire(`r-${String(index).padStart(3, '0')}`)));
+    const firstPage = await a.status();
+    expect(firstPage.resources).toHaveLength(100);
+    expect(firstPage.nextOffset).toBe(100);
+    const everything = await a.statusOfEverything();
+    expect(everything.resources.map((resource) => resource.resource)).toEqual(Array.from({ length: 150 }, (_, index) => `r-${String(index).padStart(3, '0')}`));
+    expect(everything.nextOffset).toBeUndefined();
+  });
+});
+
 describe('errors', () => {
   it('are BatonErrors with stable codes', async () => {
     const a = await client('a');

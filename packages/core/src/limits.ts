@@ -45,14 +45,23 @@ export const MAX_CONNECTIONS = 20_000;
 /** Most messages buffered for a session whose connection dropped, waiting for it to resume. */
 export const MAX_DETACHED_OUTBOX = 10_000;
 
-/** Most resources one `status` reply lists (the busiest first); `totalResources` says how many there are. */
+/** Most resources one `status` reply lists (one page; ask for the next with `offset`). */
 export const MAX_STATUS_RESOURCES = 100;
 
-/** Most waiters listed per resource in a `status` reply (the queue's head); `waiting` gives the full count. */
+/** Most holders listed per resource in a `status` reply; `holding` gives the full count. */
+export const MAX_STATUS_HOLDERS = 100;
+
+/** Most waiters listed per resource in a `status` reply for every resource (the queue's head); `waiting` gives the full count. */
 export const MAX_STATUS_WAITERS = 20;
+
+/** Most waiters listed in a `status` reply that names one resource. */
+export const MAX_STATUS_WAITERS_ONE_RESOURCE = 300;
 
 /** Most sessions one `status` reply lists; `totalSessions` says how many there are. */
 export const MAX_STATUS_SESSIONS = 100;
+
+/** A `status` reply stops adding resources before its JSON text passes this size, so it always fits in one message. */
+export const MAX_STATUS_REPLY_BYTES = 60_000;
 
 /** Protocol version spoken by this release. */
 export const PROTOCOL_VERSION = 1;

@@ -71,6 +71,8 @@ export interface StatusMessage {
   op: 'status';
   id: RequestId;
   resource?: string;
+  /** Skip this many resources of the ordered list: the previous reply's `nextOffset`. */
+  offset?: number;
 }
 
 /** Admin: take a lock away from its holder(s). */
@@ -186,8 +188,11 @@ export interface WaiterStatus {
 /** One resource in a status reply. */
 export interface ResourceStatus {
   resource: string;
+  /** At most MAX_STATUS_HOLDERS. */
   holders: HolderStatus[];
-  /** The head of the queue, at most MAX_STATUS_WAITERS entries. */
+  /** How many hold it in all. */
+  holding: number;
+  /** The head of the queue: at most MAX_STATUS_WAITERS entries (MAX_STATUS_WAITERS_ONE_RESOURCE when the request named the resource). */
   waiters: WaiterStatus[];
   /** How many wait in all. */
   waiting: number;
@@ -209,9 +214,17 @@ export interface SessionStatus {
 export interface StatusReplyMessage {
   op: 'status';
   id: RequestId;
-  /** Resources with holders or waiters: the longest queues first, then by name; at most MAX_STATUS_RESOURCES. */
+  /**
+   * Resources with holders or waiters, the longest queues first, then by
+   * name, from `offset` on: at most MAX_STATUS_RESOURCES, and fewer when the
+   * reply would pass MAX_STATUS_REPLY_BYTES.
+   */
   resources: ResourceStatus[];
   totalResources: number;
+  /** Where this page starts in the ordered list. */
+  offset: number;
+  /** Present when more resources follow: send it as `offset` to get them. */
+  nextOffset?: number;
   /** At most MAX_STATUS_SESSIONS sessions, by id. */
   sessions: SessionStatus[];
   totalSessions: number;
@@ -380,7 +393,7 @@ function decodeFields(fields: Fields): ClientMessage {
     case 'goodbye':
       return compact<GoodbyeMessage>({ op, id: requestId(fields, 'id', false) });
     case 'status':
-      return compact<StatusMessage>({ op, id: requestId(fields, 'id', true)!, resource: resource(fields, false) });
+      return compact<StatusMessage>({ op, id: requestId(fields, 'id', true)!, resource: resource(fields, false), offset: integer(fields, 'offset', 0, Number.MAX_SAFE_INTEGER) });
     case 'force-release':
       return compact<ForceReleaseMessage>({
         op,

@@ -49,6 +49,7 @@ describe('decodeClientMessage accepts every op', () => {
     { op: 'goodbye', id: 'bye' },
     { op: 'status', id: 6 },
     { op: 'status', id: 6, resource: 'file_A' },
+    { op: 'status', id: 6, offset: 100 },
     { op: 'force-release', id: 7, resource: 'file_A' },
     { op: 'force-release', id: 7, resource: 'file_A', token: '12', adminToken: 'secret' },
   ];
@@ -122,6 +123,8 @@ describe('decodeClientMessage refuses malformed messages', () => {
     { op: 'hello', id: 1, leaseMs: MIN_LEASE_MS - 1 },
     { op: 'hello', id: 1, leaseMs: MAX_LEASE_MS + 1 },
     { op: 'hello', id: 1, v: 0 },
+    { op: 'status', id: 1, offset: -1 },
+    { op: 'status', id: 1, offset: '100' },
     { op: 'hello', id: 1, client: 7 },
     { op: 'hello', id: 1, client: 'c'.repeat(MAX_CLIENT_NAME_LENGTH + 1) },
     { op: 'hello', id: 1, session: 's'.repeat(129) },

@@ -324,7 +324,13 @@ export class Coordinator {
 
   private status(client: ClientConnection, message: StatusMessage): void {
     this.apply({ type: 'tick' }, client);
-    const reply = buildStatusReply(message.id, this.machine.inspect(message.resource), this.machine.listSessions(), this.clock(), Date.now());
+    const reply = buildStatusReply(
+      { id: message.id, oneResource: message.resource !== undefined, offset: message.offset ?? 0 },
+      this.machine.inspect(message.resource),
+      this.machine.listSessions(),
+      this.clock(),
+      Date.now(),
+    );
     client.connection.send(encodeMessage(reply));
   }
 

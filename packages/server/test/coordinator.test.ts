@@ -281,3 +281,46 @@ describe('subscribers', () => {
     expect(seen).toEqual(['session-opened:alice', 'session-opened:bob', 'granted:alice', 'queued:bob', 'released:alice', 'granted:bob']);
   });
 });
+
+describe('status paging', () => {
+  it('pages through every resource, each page fitting in one message, busiest first', async () => {
+    const holder = await client('holder');
+    const waiterClients = await Promise.all(Array.from({ length: 25 }, (_, index) => client(`waiter-with-a-longish-name-${index}`)));
+    // 30 resources with 25 waiters each: pages are cut by bytes, not count.
+    for (let index = 0; index < 30; index++) {
+      const resource = `busy-${String(index).padStart(2, '0')}`;
+      granted(await holder.call({ op: 'acquire', id: `h${index}`, resource }));
+      for (const waiter of waiterClients) waiter.send({ op: 'acquire', id: `w${index}`, resource });
+    }
+    // 150 more resources with only a holder.
+    for (let index = 0; index < 150; index++) granted(await holder.call({ op: 'acquire', id: `q${index}`, resource: `quiet-${String(index).padStart(3, '0')}` }));
+    await expect.poll(() => coordinator.stats().waiters).toBe(30 * 25);
+
+    const observer = await client();
+    const seen: string[] = [];
+    let offset: number | undefined = 0;
+    let pages = 0;
+    while (offset !== undefined) {
+      const reply = await observer.call({ op: 'status', id: `page-${pages}`, offset });
+      expect(JSON.stringify(reply).length).toBeLessThanOrEqual(60_000);
+      const page = reply as Extract<ServerMessage, { op: 'status' }>;
+      expect(page.offset).toBe(offset);
+      expect(page.totalResources).toBe(180);
+      seen.push(...page.resources.map((resource) => resource.resource));
+      for (const resource of page.resources) {
+        if (resource.resource.startsWith('busy')) expect(resource).toMatchObject({ waiting: 25, holding: 1 });
+        if (resource.resource.startsWith('busy')) expect(resource.waiters).toHaveLength(20);
+      }
+      offset = page.nextOffset;
+      pages++;
+    }
+    expect(pages).toBeGreaterThan(2);
+    expect(seen).toHaveLength(180);
+    expect(new Set(seen).size).toBe(180);
+    expect(seen.slice(0, 30).every((name) => name.startsWith('busy'))).toBe(true);
+
+    const one = await observer.call({ op: 'status', id: 'one', resource: 'busy-07' });
+    expect(one).toMatchObject({ resources: [{ resource: 'busy-07', waiting: 25 }] });
+    expect((one as Extract<ServerMessage, { op: 'status' }>).resources[0]!.waiters.map((waiter) => waiter.position)).toEqual(Array.from({ length: 25 }, (_, index) => index + 1));
+  });
+});
