@@ -1,0 +1,181 @@
+/**
+ * The shape of `bench/results/<timestamp>.json`: everything one run
+ * measured, so tables and charts can be drawn again from the file alone.
+ * Times are microseconds (`Us`) or milliseconds (`Ms`) as named; every
+ * {@link Summary} is the median and min–max over the run's repetitions.
+ */
+import type { Summary } from './statistics.js';
+
+export const RESULTS_FORMAT_VERSION = 1;
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  /** One-minute load average when the run started and ended (includes whatever ran just before, the benchmark's own build too). */
+  loadAverageAtStart: number;
+  loadAverageAtEnd?: number;
+  /** Share of all CPUs busy during the half second before the run started (/proc/stat): other programs competing. */
+  busyShareAtStart?: number;
+  node: string;
+  platform: string;
+  /** Versions of the peers found, e.g. `redis: "7.0.15"`. */
+  peers: Record<string, string>;
+}
+
+export interface SkippedSystem {
+  system: string;
+  reason: string;
+}
+
+/** A measurement that threw: the run's numbers for it are missing and the run fails. */
+export interface MeasurementError {
+  workload: string;
+  system: string;
+  repetition: number;
+  message: string;
+}
+
+export interface W1SystemResult {
+  pairMedianUs: Summary;
+  pairP99Us: Summary;
+  acquireMedianUs: Summary;
+  pairsPerRun: Summary;
+}
+
+export interface W1Results {
+  /** Per repetition and system, all blocks together. */
+  maxPairs: number;
+  maxMs: number;
+  /** Each repetition measured every system in this many interleaved blocks. */
+  blocks: number;
+  /** Where the processes ran: "one CPU (3)" when the servers and the client were pinned together, or "unpinned". */
+  placement: string;
+  systems: Record<string, W1SystemResult>;
+}
+
+export interface W2SystemResult {
+  pairsPerSecond: Summary;
+  /** Server CPU time per pair, microseconds (from /proc/<pid>/stat), when the server's pid is known. */
+  serverCpuUsPerPair?: Summary;
+  /** CPU time of the client process(es) per pair, microseconds. */
+  clientCpuUsPerPair: Summary;
+}
+
+export interface W2Variant {
+  processes: number;
+  clientsPerProcess: number;
+  systems: Record<string, W2SystemResult>;
+}
+
+export interface W2Results {
+  clients: number;
+  /** Per repetition and system, all blocks together. */
+  durationMs: number;
+  /** Each repetition measured every system in this many interleaved blocks. */
+  blocks: number;
+  variants: W2Variant[];
+}
+
+export interface W3SystemResult {
+  /** Acquisitions by another client than the previous holder, per second. */
+  handoffsPerSecond: Summary;
+  /** Every acquisition, including a client taking the lock again right after itself. */
+  acquisitionsPerSecond: Summary;
+  maxOverMedianWait: Summary;
+  medianWaitMs: Summary;
+  maxWaitMs: Summary;
+  /** The critical section itself (counter file read + write): mean and longest per run, ms. */
+  meanHoldMs: Summary;
+  maxHoldMs: Summary;
+  /** Fewest / most acquisitions of one client and the equal share, per run. */
+  minAcquisitions: number[];
+  maxAcquisitions: number[];
+  equalShare: number[];
+  /** Every client within ±1 of the equal share, in every run. */
+  withinOneOfEqualShare: boolean;
+  /** The counter file ended at the number of acquisitions, in every run. */
+  counterCorrect: boolean;
+  /** Redis only: the wait between attempts and its jitter. */
+  retryDelayMs?: number;
+  retryJitterMs?: number;
+}
+
+export interface W3Results {
+  clients: number;
+  durationMs: number;
+  systems: Record<string, W3SystemResult>;
+}
+
+export interface W4Results {
+  system: string;
+  sessions: number;
+  heldLocks: number;
+  smallHeldLocks: number;
+  connectedSessions: number;
+  /** Where the server and the probe ran during the latency probes (as W1's placement). */
+  probePlacement: string;
+  /** Acquire latency of a fresh resource, microseconds, with few and with many locks held. */
+  acquireMedianUsSmall: Summary;
+  acquireMedianUsLarge: Summary;
+  acquireP99UsSmall: Summary;
+  acquireP99UsLarge: Summary;
+  /** (large − small) / (heldLocks − smallHeldLocks): bytes per additional held lock. */
+  heapBytesPerLock: number;
+  rssBytesPerLock: number;
+  /** Server memory per connected session (each holding one lock), bytes. */
+  rssBytesPerSession: number;
+  heapBytesPerSession: number;
+  /** How long it took to take every lock (all sessions at once), and to connect the sessions. */
+  acquireAllMs: number;
+  connectSessionsMs: number;
+  /** SDK trouble events (disconnects, lost locks, ended sessions) seen while holding; 0 expected. */
+  troubles: number;
+  troubleSamples: string[];
+  memory: { label: string; vmRssBytes: number; heapUsedBytes?: number; collectedRssBytes?: number }[];
+}
+
+export type TargetDirection = 'at-most' | 'at-least';
+
+export interface TargetResult {
+  id: string;
+  workload: 'W1' | 'W2' | 'W3' | 'W4';
+  /** What is compared, e.g. "W1 tcp: Baton / raw echo (µs per pair)". */
+  label: string;
+  /** The same, short enough for the chart. */
+  short: string;
+  goal: number;
+  direction: TargetDirection;
+  /** The measured ratio (or value); undefined when a system it needs was skipped or failed. */
+  measured?: Summary;
+  /** For yes/no targets (fairness ±1, 10k sessions without errors). */
+  passed?: boolean;
+  met: boolean | undefined;
+  note?: string;
+}
+
+export interface CorrectnessCheck {
+  id: string;
+  label: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface BenchResults {
+  format: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  mode: 'quick' | 'full';
+  repetitions: number;
+  command: string;
+  machine: MachineInfo;
+  skipped: SkippedSystem[];
+  errors: MeasurementError[];
+  w1?: W1Results;
+  w2?: W2Results;
+  w3?: W3Results;
+  w4?: W4Results;
+  targets: TargetResult[];
+  checks: CorrectnessCheck[];
+}

@@ -1,0 +1,656 @@
+/**
+ * The orchestrator: starts every server and two worker processes, runs the
+ * workloads repetition by repetition with every system inside each
+ * repetition (so that each ratio compares numbers taken minutes apart at
+ * most, never across runs), and stops everything whatever happens.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { computeFairness } from './fairness.js';
+import type { BenchOptions } from './options.js';
+import type {
+  BenchResults,
+  MachineInfo,
+  MeasurementError,
+  SkippedSystem,
+  W1Results,
+  W2Results,
+  W3Results,
+  W4Results,
+} from './results.js';
+import { RESULTS_FORMAT_VERSION } from './results.js';
+import { BatonServer } from './servers/baton-server.js';
+import type { MemorySample } from './servers/baton-server.js';
+import { EchoServer } from './servers/echo-server.js';
+import { EtcdServer, etcdVersion } from './servers/etcd-server.js';
+import { stopAll } from './servers/managed-process.js';
+import { allCpus, latencyCpu, pinProcesses } from './servers/cpu-affinity.js';
+import { processCpuUs } from './servers/process-cpu.js';
+import { RedisServer, redisVersion } from './servers/redis-server.js';
+import { formatNumber, summarize } from './statistics.js';
+import { describeSystem, redisRetrySystem } from './systems/system-ids.js';
+import type { SystemTarget } from './systems/system-target.js';
+import { evaluateChecks, evaluateTargets } from './targets.js';
+import { BenchWorker } from './worker/worker-pool.js';
+import type { PreparedJob } from './worker/worker-pool.js';
+import { readCounter } from './workloads/handoff.js';
+import type { HandoffResult, SequentialResult, SessionsResult, ThroughputResult } from './worker/tasks.js';
+
+export type Log = (line: string) => void;
+
+/** Other programs using more than this share of all CPUs just before the run: the numbers will suffer. */
+export const BUSY_SHARE = 0.2;
+
+/** Share of all CPUs busy over `ms` (from /proc/stat), or undefined off Linux. */
+export async function cpuBusyShare(ms: number): Promise<number | undefined> {
+  const read = () => {
+    try {
+      const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+      const total = fields.reduce((sum, value) => sum + value, 0);
+      return { idle, total };
+    } catch {
+      return undefined;
+    }
+  };
+  const before = read();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = read();
+  if (!before || !after || after.total === before.total) return undefined;
+  return 1 - (after.idle - before.idle) / (after.total - before.total);
+}
+
+/** A system that can be measured: where its server is, and that server's pid (for CPU time). */
+interface Available {
+  target: SystemTarget;
+  pid: number | undefined;
+}
+
+interface Context {
+  options: BenchOptions;
+  log: Log;
+  temporaryDirectory: string;
+  available: Map<string, Available>;
+  workers: BenchWorker[];
+  errors: MeasurementError[];
+}
+
+/** Run what `options` asks for and return the results (the caller writes them). */
+export async function runBench(options: BenchOptions, log: Log, command: string): Promise<BenchResults> {
+  const started = new Date();
+  const startedAt = performance.now();
+  const temporaryDirectory = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const skipped: SkippedSystem[] = [];
+  const errors: MeasurementError[] = [];
+  const machine = await describeMachine();
+  const busy = await cpuBusyShare(500);
+  if (busy !== undefined) machine.busyShareAtStart = Math.round(busy * 100) / 100;
+  if (busy !== undefined && busy > BUSY_SHARE) {
+    log(`WARNING: other programs kept ${Math.round(busy * 100)}% of the CPUs busy just before the run: they compete with the servers, so absolute numbers will be low and noisy; ratios within the run are affected less`);
+  }
+  const context: Context = { options, log, temporaryDirectory, available: new Map(), workers: [], errors };
+  const results: BenchResults = {
+    format: RESULTS_FORMAT_VERSION,
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    durationMs: 0,
+    mode: options.quick ? 'quick' : 'full',
+    repetitions: options.sizes.repetitions,
+    command,
+    machine,
+    skipped,
+    errors,
+    targets: [],
+    checks: [],
+  };
+  const stoppers: (() => Promise<void>)[] = [];
+  try {
+    await startEverything(context, machine, skipped, stoppers);
+    for (const entry of skipped) log(`SKIPPED ${entry.system}: ${entry.reason}`);
+    await warmUp(context);
+    if (options.workloads.includes('w1')) results.w1 = await runW1(context);
+    if (options.workloads.includes('w2')) results.w2 = await runW2(context);
+    if (options.workloads.includes('w3')) results.w3 = await runW3(context);
+    if (options.workloads.includes('w4')) {
+      if (context.available.has('baton-tcp') || options.systems.some((system) => system.startsWith('baton'))) {
+        results.w4 = await runW4(context).catch((error: unknown) => {
+          errors.push({ workload: 'W4', system: 'baton-tcp', repetition: 0, message: messageOf(error) });
+          log(`W4 failed: ${messageOf(error)}`);
+          return undefined;
+        });
+      }
+    }
+  } finally {
+    log('stopping servers and workers');
+    await Promise.allSettled(context.workers.map((worker) => worker.stop()));
+    await Promise.allSettled(stoppers.map((stop) => stop()));
+    await stopAll();
+    if (!options.keepTemp) rmSync(temporaryDirectory, { recursive: true, force: true });
+    else log(`kept ${temporaryDirectory}`);
+  }
+  results.machine.loadAverageAtEnd = Math.round(loadavg()[0]! * 100) / 100;
+  results.finishedAt = new Date().toISOString();
+  results.durationMs = Math.round(performance.now() - startedAt);
+  results.targets = evaluateTargets(results);
+  results.checks = evaluateChecks(results);
+  return results;
+}
+
+async function describeMachine(): Promise<MachineInfo> {
+  const [redis, etcd] = await Promise.all([redisVersion(), etcdVersion()]);
+  const peers: Record<string, string> = {};
+  if (redis) peers.redis = redis;
+  if (etcd) peers.etcd = etcd;
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    peers,
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---- servers ----
+
+async function startEverything(context: Context, machine: MachineInfo, skipped: SkippedSystem[], stoppers: (() => Promise<void>)[]): Promise<void> {
+  const { options, temporaryDirectory, available } = context;
+  const wants = (family: string) => options.systems.some((system) => describeSystem(system).family === family);
+  const needsTwoWorkers = options.workloads.includes('w2') || options.workloads.includes('w4');
+  const workerFlags = options.profileDirectory ? ['--cpu-prof', '--cpu-prof-dir', options.profileDirectory] : [];
+  const workerStarts = [BenchWorker.start('worker-1', workerFlags), ...(needsTwoWorkers ? [BenchWorker.start('worker-2', workerFlags)] : [])];
+
+  const batonStart = wants('baton') ? BatonServer.start({ cwd: temporaryDirectory, cpuProfileDirectory: options.profileDirectory }) : undefined;
+  const echoStart = wants('raw') ? EchoServer.start(temporaryDirectory, options.profileDirectory) : undefined;
+  let redisStart: Promise<RedisServer> | undefined;
+  if (wants('redis')) {
+    if (machine.peers.redis) redisStart = RedisServer.start(temporaryDirectory);
+    else skipped.push({ system: 'redis', reason: 'redis-server is not installed (run `pnpm bench:setup`, which installs Debian\'s redis-server)' });
+  }
+  let etcdStart: Promise<EtcdServer> | undefined;
+  if (wants('etcd')) {
+    if (machine.peers.etcd) etcdStart = EtcdServer.start(temporaryDirectory);
+    else skipped.push({ system: 'etcd', reason: 'etcd is not installed (run `pnpm bench:setup`, which installs Debian\'s etcd-server)' });
+  }
+  const [baton, echo, redis, etcd, ...workers] = await Promise.allSettled([batonStart, echoStart, redisStart, etcdStart, ...workerStarts]);
+  for (const worker of workers) if (worker.status === 'fulfilled' && worker.value) context.workers.push(worker.value);
+  const stopper = (settled: PromiseSettledResult<{ stop(): Promise<void> } | undefined>) => {
+    if (settled.status === 'fulfilled' && settled.value) stoppers.push(() => settled.value!.stop());
+  };
+  [baton, echo, redis, etcd].forEach((settled) => stopper(settled));
+  const failedWorker = workers.find((worker) => worker.status === 'rejected');
+  if (failedWorker) throw new Error(`a benchmark worker did not start: ${messageOf(failedWorker.reason)}`);
+  // Baton and the echo servers are ours: failing to start them is a failure, not a skip.
+  if (baton.status === 'rejected') throw new Error(`lock-server did not start: ${messageOf(baton.reason)}`);
+  if (echo.status === 'rejected') throw new Error(`the echo server did not start: ${messageOf(echo.reason)}`);
+
+  if (baton.value) {
+    if (options.profileDirectory) context.log(`lock-server pid ${baton.value.process.pid}: its profile is CPU.*.${baton.value.process.pid}.0.*.cpuprofile in ${options.profileDirectory}`);
+    for (const transport of ['tcp', 'zmq', 'ws'] as const) {
+      available.set(`baton-${transport}`, { target: { kind: 'baton', transport, url: baton.value.urls[transport] }, pid: baton.value.process.pid });
+    }
+  }
+  if (echo.value) {
+    if (options.profileDirectory) context.log(`echo-server pid ${echo.value.process.pid}: its profile is CPU.*.${echo.value.process.pid}.0.*.cpuprofile`);
+    for (const transport of ['tcp', 'zmq', 'ws'] as const) {
+      available.set(`raw-${transport}`, { target: { kind: 'raw', transport, host: '127.0.0.1', port: echo.value.ports[transport] }, pid: echo.value.process.pid });
+    }
+  }
+  if (redis.status === 'rejected') skipped.push({ system: 'redis', reason: `redis-server did not start: ${messageOf(redis.reason)}` });
+  else if (redis.value) {
+    available.set('redis', { target: { kind: 'redis', host: '127.0.0.1', port: redis.value.port, retryDelayMs: 2, retryJitterMs: 1, ttlMs: 10_000 }, pid: redis.value.process.pid });
+  }
+  if (etcd.status === 'rejected') skipped.push({ system: 'etcd', reason: `etcd did not start: ${messageOf(etcd.reason)}` });
+  else if (etcd.value) available.set('etcd', { target: { kind: 'etcd', endpoint: etcd.value.endpoint }, pid: etcd.value.process.pid });
+  // Keep only what was asked for.
+  for (const system of [...available.keys()]) if (!options.systems.includes(system)) available.delete(system);
+}
+
+/** The systems of W1/W2 that are running, rotated by repetition so no system always goes first. */
+function rotation(systems: readonly string[], repetition: number): string[] {
+  const shift = systems.length === 0 ? 0 : repetition % systems.length;
+  return [...systems.slice(shift), ...systems.slice(0, shift)];
+}
+
+async function attempt<T>(context: Context, workload: string, system: string, repetition: number, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    context.errors.push({ workload, system, repetition, message: messageOf(error) });
+    context.log(`${workload} ${system} (run ${repetition}) FAILED: ${messageOf(error)}`);
+    return undefined;
+  }
+}
+
+function worker(context: Context, index: number): BenchWorker {
+  return context.workers[index] ?? context.workers[0]!;
+}
+
+// ---- warm-up ----
+
+/**
+ * One unmeasured pass over every system before the first repetition: the
+ * JIT of every process, connections, caches. W1's loop for every system;
+ * W2's as well in a full run (a quick run relies on W2's own warm-up).
+ */
+async function warmUp(context: Context): Promise<void> {
+  const { sizes, quick, workloads } = context.options;
+  if (sizes.warmupMs <= 0) return;
+  if (!workloads.some((workload) => workload === 'w1' || workload === 'w2' || workload === 'w3')) return;
+  context.log(`warming up every system (${sizes.warmupMs} ms each)`);
+  for (const [system, { target }] of context.available) {
+    await attempt(context, 'warm-up', system, 0, async () => {
+      const sequential = await worker(context, 0).prepare<SequentialResult>({
+        kind: 'sequential', target, resource: `warmup-${system}`, warmupPairs: 0, warmupMs: 0, maxPairs: 100_000, maxMs: sizes.warmupMs,
+      });
+      await sequential.run();
+      await sequential.dispose();
+      if (quick) return;
+      const throughput = await worker(context, 0).prepare<ThroughputResult>({
+        kind: 'throughput', target, clients: sizes.w2.clients, resourcePrefix: `warmup-${system}-`, warmupMs: 0, durationMs: sizes.warmupMs,
+      });
+      await throughput.run();
+      await throughput.dispose();
+    });
+  }
+}
+
+// ---- W1 ----
+
+/**
+ * W1: per repetition, one client per system (all in worker 1), then
+ * `blocks` rounds of one block per system (the order rotating), so that all
+ * systems are sampled across the same stretch of time; then each system's
+ * median and p99 over all its blocks.
+ */
+async function runW1(context: Context): Promise<W1Results> {
+  const { sizes } = context.options;
+  const w1Sizes = sizes.w1;
+  const systems = [...context.available.keys()];
+  const runs = new Map<string, SequentialResult[]>(systems.map((system) => [system, []]));
+  const blockMs = w1Sizes.maxMs / w1Sizes.blocks;
+  const blockPairs = Math.ceil(w1Sizes.maxPairs / w1Sizes.blocks);
+  const pids = [...new Set([...context.available.values()].map((entry) => entry.pid)), worker(context, 0).pid];
+  const placement = await pinForLatency(context, pids);
+  try {
+    await measureW1(context, systems, runs, blockMs, blockPairs);
+  } finally {
+    if (placement !== 'unpinned') await pinProcesses(pids, allCpus());
+  }
+  const w1: W1Results = { maxPairs: w1Sizes.maxPairs, maxMs: w1Sizes.maxMs, blocks: w1Sizes.blocks, placement, systems: {} };
+  for (const [system, list] of runs) {
+    if (list.length === 0) continue;
+    w1.systems[system] = {
+      pairMedianUs: summarize(list.map((run) => run.pair.median)),
+      pairP99Us: summarize(list.map((run) => run.pair.p99)),
+      acquireMedianUs: summarize(list.map((run) => run.acquire.median)),
+      pairsPerRun: summarize(list.map((run) => run.pair.count)),
+    };
+  }
+  return w1;
+}
+
+/** Pin for a latency measurement as the options say; returns the placement to report. */
+async function pinForLatency(context: Context, pids: (number | undefined)[]): Promise<string> {
+  if (context.options.latencyPlacement === 'unpinned') return 'unpinned';
+  const cpu = latencyCpu();
+  if (await pinProcesses(pids, cpu)) return `one CPU (${cpu})`;
+  context.log('could not pin processes to one CPU (taskset missing?): latency measured unpinned');
+  return 'unpinned';
+}
+
+async function measureW1(context: Context, systems: string[], runs: Map<string, SequentialResult[]>, blockMs: number, blockPairs: number): Promise<void> {
+  const { sizes } = context.options;
+  const w1Sizes = sizes.w1;
+  for (let repetition = 1; repetition <= sizes.repetitions; repetition++) {
+    const jobs = new Map<string, PreparedJob<SequentialResult | undefined>>();
+    try {
+      for (const system of systems) {
+        const { target } = context.available.get(system)!;
+        const job = await attempt(context, 'W1', system, repetition, () =>
+          worker(context, 0).prepare<SequentialResult | undefined>({ kind: 'sequential', target, resource: `w1-${system}`, ...w1Sizes }),
+        );
+        if (job) jobs.set(system, job);
+      }
+      for (let block = 0; block < w1Sizes.blocks; block++) {
+        for (const system of rotation([...jobs.keys()], repetition + block)) {
+          const done = await attempt(context, 'W1', system, repetition, async () => {
+            await jobs.get(system)!.run({ action: 'block', ms: blockMs, maxPairs: blockPairs });
+            return true;
+          });
+          if (!done) jobs.delete(system);
+        }
+      }
+      for (const [system, job] of jobs) {
+        const result = await attempt(context, 'W1', system, repetition, () => job.run({ action: 'result' }));
+        if (!result) continue;
+        runs.get(system)!.push(result);
+        context.log(
+          `W1 run ${repetition}/${sizes.repetitions} ${system.padEnd(10)} ${formatNumber(result.pair.median, 0).padStart(7)} µs per pair (p99 ${formatNumber(result.pair.p99, 0)}, ${result.pair.count} pairs)`,
+        );
+      }
+    } finally {
+      await Promise.allSettled([...jobs.values()].map((job) => job.dispose()));
+    }
+  }
+}
+
+// ---- W2 ----
+
+/**
+ * W2: per repetition and client-process variant, every system's clients
+ * are connected (and warmed up) first; then `blocks` rounds of one block per
+ * system, so that every system is measured across the same stretch of time.
+ * A system's rate is its pairs over its blocks' time; its CPU per pair comes
+ * from /proc (server) and process.cpuUsage (clients) over those blocks.
+ */
+async function runW2(context: Context): Promise<W2Results> {
+  const { sizes } = context.options;
+  const w2Sizes = sizes.w2;
+  const systems = [...context.available.keys()];
+  const variants = context.workers.length >= 2 ? [1, 2] : [1];
+  const blockMs = w2Sizes.durationMs / w2Sizes.blocks;
+  type Run = { pairsPerSecond: number; serverCpuUsPerPair?: number; clientCpuUsPerPair: number };
+  type Tally = { pairs: number; rate: number; blocks: number; clientCpuUs: number; serverCpuUs: number | undefined };
+  const runs = new Map<string, Run[]>();
+  for (let repetition = 1; repetition <= sizes.repetitions; repetition++) {
+    for (const processes of variants) {
+      const label = `W2 ${processes}p`;
+      const perProcess = Math.floor(w2Sizes.clients / processes);
+      const jobs = new Map<string, PreparedJob<ThroughputResult>[]>();
+      const tallies = new Map<string, Tally>();
+      try {
+        for (const system of systems) {
+          const { target } = context.available.get(system)!;
+          const prepared = await Promise.allSettled(
+            Array.from({ length: processes }, (_unused, index) =>
+              worker(context, index).prepare<ThroughputResult>({
+                kind: 'throughput', target, clients: perProcess, resourcePrefix: `w2-${system}-${repetition}-${processes}p${index}-`,
+                warmupMs: w2Sizes.warmupMs, durationMs: blockMs,
+              }),
+            ),
+          );
+          const ready = prepared.flatMap((settled) => (settled.status === 'fulfilled' ? [settled.value] : []));
+          const failed = prepared.find((settled) => settled.status === 'rejected');
+          if (failed) {
+            await Promise.allSettled(ready.map((job) => job.dispose()));
+            const reason: unknown = failed.reason;
+            await attempt(context, label, system, repetition, () => Promise.reject(reason instanceof Error ? reason : new Error(messageOf(reason))));
+            continue;
+          }
+          jobs.set(system, ready);
+          tallies.set(system, { pairs: 0, rate: 0, blocks: 0, clientCpuUs: 0, serverCpuUs: 0 });
+        }
+        for (let block = 0; block < w2Sizes.blocks; block++) {
+          for (const system of rotation([...jobs.keys()], repetition + block)) {
+            const { pid } = context.available.get(system)!;
+            const tally = tallies.get(system)!;
+            const done = await attempt(context, label, system, repetition, async () => {
+              const cpuBefore = processCpuUs(pid);
+              const results = await Promise.all(jobs.get(system)!.map((job) => job.run({ action: 'block', ms: blockMs })));
+              const cpuAfter = processCpuUs(pid);
+              for (const result of results) {
+                tally.pairs += result.pairs;
+                tally.clientCpuUs += result.clientCpuUs;
+              }
+              // Each process's pairs over its own elapsed time, summed: the processes ran side by side.
+              tally.rate += results.reduce((sum, result) => sum + (result.pairs * 1000) / result.elapsedMs, 0);
+              tally.blocks += 1;
+              tally.serverCpuUs = cpuBefore === undefined || cpuAfter === undefined || tally.serverCpuUs === undefined ? undefined : tally.serverCpuUs + cpuAfter - cpuBefore;
+              return true;
+            });
+            if (!done) {
+              await Promise.allSettled(jobs.get(system)!.map((job) => job.dispose()));
+              jobs.delete(system);
+              tallies.delete(system);
+            }
+          }
+        }
+      } finally {
+        await Promise.allSettled([...jobs.values()].flat().map((job) => job.dispose()));
+      }
+      for (const [system, tally] of tallies) {
+        if (tally.blocks === 0 || tally.pairs === 0) continue;
+        const run: Run = { pairsPerSecond: tally.rate / tally.blocks, clientCpuUsPerPair: tally.clientCpuUs / tally.pairs };
+        if (tally.serverCpuUs !== undefined) run.serverCpuUsPerPair = tally.serverCpuUs / tally.pairs;
+        const key = `${processes}:${system}`;
+        if (!runs.has(key)) runs.set(key, []);
+        runs.get(key)!.push(run);
+        const cpu = run.serverCpuUsPerPair === undefined ? '' : `, server ${formatNumber(run.serverCpuUsPerPair, 1)} µs CPU/pair`;
+        context.log(`W2 run ${repetition}/${sizes.repetitions} ${system.padEnd(10)} ${processes} process${processes > 1 ? 'es' : ''}: ${formatNumber(run.pairsPerSecond, 0).padStart(8)} pairs/s (client ${formatNumber(run.clientCpuUsPerPair, 1)} µs CPU/pair${cpu})`);
+      }
+    }
+  }
+  const w2: W2Results = { clients: w2Sizes.clients, durationMs: w2Sizes.durationMs, blocks: w2Sizes.blocks, variants: [] };
+  for (const processes of variants) {
+    const variant = { processes, clientsPerProcess: Math.floor(w2Sizes.clients / processes), systems: {} as W2Results['variants'][number]['systems'] };
+    for (const system of systems) {
+      const list = runs.get(`${processes}:${system}`);
+      if (!list || list.length === 0) continue;
+      const serverCpu = list.map((run) => run.serverCpuUsPerPair).filter((value): value is number => value !== undefined);
+      variant.systems[system] = {
+        pairsPerSecond: summarize(list.map((run) => run.pairsPerSecond)),
+        clientCpuUsPerPair: summarize(list.map((run) => run.clientCpuUsPerPair)),
+        ...(serverCpu.length === list.length ? { serverCpuUsPerPair: summarize(serverCpu) } : {}),
+      };
+    }
+    w2.variants.push(variant);
+  }
+  return w2;
+}
+
+// ---- W3 ----
+
+async function runW3(context: Context): Promise<W3Results> {
+  const { sizes, redisRetryMs } = context.options;
+  const entries: { system: string; target: SystemTarget; retryDelayMs?: number; retryJitterMs?: number }[] = [];
+  for (const system of ['baton-tcp', 'baton-zmq', 'baton-ws']) {
+    const available = context.available.get(system);
+    if (available) entries.push({ system, target: available.target });
+  }
+  const redis = context.available.get('redis');
+  if (redis && redis.target.kind === 'redis') {
+    for (const delay of redisRetryMs) {
+      // node-redlock's default jitter is half its default delay (200 ± 100 ms): the same ratio for every delay.
+      const jitter = Math.floor(delay / 2);
+      entries.push({ system: redisRetrySystem(delay), target: { ...redis.target, retryDelayMs: delay, retryJitterMs: jitter }, retryDelayMs: delay, retryJitterMs: jitter });
+    }
+  }
+  type Run = HandoffResult & { counter: number };
+  const runs = new Map<string, Run[]>(entries.map((entry) => [entry.system, []]));
+  for (let repetition = 1; repetition <= sizes.repetitions; repetition++) {
+    for (const entry of rotation(entries.map((item) => item.system), repetition).map((system) => entries.find((item) => item.system === system)!)) {
+      const counterFile = join(context.temporaryDirectory, `counter-${entry.system}-${repetition}.txt`);
+      writeFileSync(counterFile, '0');
+      const run = await attempt(context, 'W3', entry.system, repetition, async () => {
+        const job = await worker(context, 0).prepare<HandoffResult>({
+          kind: 'handoff', target: entry.target, clients: sizes.w3.clients, resource: `w3-${entry.system}-${repetition}`, counterFile, durationMs: sizes.w3.durationMs,
+        });
+        try {
+          const result = await job.run();
+          return { ...result, counter: readCounter(counterFile).value };
+        } finally {
+          await job.dispose();
+        }
+      });
+      if (!run) continue;
+      runs.get(entry.system)!.push(run);
+      const total = run.acquisitionsPerClient.reduce((sum, count) => sum + count, 0);
+      const fairness = computeFairness(run.waitsMs, run.acquisitionsPerClient);
+      context.log(
+        `W3 run ${repetition}/${sizes.repetitions} ${entry.system.padEnd(18)} ${formatNumber((run.handoffs * 1000) / run.elapsedMs, 0).padStart(6)} hand-offs/s (${formatNumber((total * 1000) / run.elapsedMs, 0)} acquisitions/s), max/median wait ${formatNumber(fairness.maxOverMedianWait, 2)}, ` +
+          `acquisitions per client ${fairness.minAcquisitions}–${fairness.maxAcquisitions}, hold mean ${formatNumber(run.meanHoldMs, 3)} max ${formatNumber(run.maxHoldMs, 1)} ms, counter ${run.counter}/${total}${run.counter === total ? '' : ' MISMATCH'}`,
+      );
+    }
+  }
+  const w3: W3Results = { clients: sizes.w3.clients, durationMs: sizes.w3.durationMs, systems: {} };
+  for (const entry of entries) {
+    const list = runs.get(entry.system)!;
+    if (list.length === 0) continue;
+    const fairness = list.map((run) => computeFairness(run.waitsMs, run.acquisitionsPerClient));
+    w3.systems[entry.system] = {
+      handoffsPerSecond: summarize(list.map((run) => (run.handoffs * 1000) / run.elapsedMs)),
+      acquisitionsPerSecond: summarize(list.map((run) => (run.acquisitionsPerClient.reduce((sum, count) => sum + count, 0) * 1000) / run.elapsedMs)),
+      maxOverMedianWait: summarize(fairness.map((item) => item.maxOverMedianWait)),
+      medianWaitMs: summarize(fairness.map((item) => item.medianWaitMs)),
+      maxWaitMs: summarize(fairness.map((item) => item.maxWaitMs)),
+      meanHoldMs: summarize(list.map((run) => run.meanHoldMs)),
+      maxHoldMs: summarize(list.map((run) => run.maxHoldMs)),
+      minAcquisitions: fairness.map((item) => item.minAcquisitions),
+      maxAcquisitions: fairness.map((item) => item.maxAcquisitions),
+      equalShare: fairness.map((item) => item.equalShare),
+      withinOneOfEqualShare: fairness.every((item) => item.withinOneOfEqualShare),
+      counterCorrect: list.every((run) => run.counter === run.acquisitionsPerClient.reduce((sum, count) => sum + count, 0)),
+      ...(entry.retryDelayMs === undefined ? {} : { retryDelayMs: entry.retryDelayMs, retryJitterMs: entry.retryJitterMs }),
+    };
+  }
+  return w3;
+}
+
+// ---- W4 ----
+
+async function runW4(context: Context): Promise<W4Results> {
+  const { sizes } = context.options;
+  const { log } = context;
+  const size = sizes.w4;
+  const memory: W4Results['memory'] = [];
+  const sample = async (server: BatonServer, label: string): Promise<MemorySample> => {
+    const value = await server.memory();
+    memory.push({ label, ...value });
+    return value;
+  };
+  const megabytes = (bytes: number | undefined) => (bytes === undefined ? '?' : `${formatNumber(bytes / 2 ** 20, 1)} MiB`);
+
+  // Part 1: many locks held by a few sessions, on a fresh server with the memory probe.
+  const server = await BatonServer.start({ cwd: context.temporaryDirectory, memoryProbe: true, cpuProfileDirectory: context.options.profileDirectory });
+  const target: SystemTarget = { kind: 'baton', transport: 'tcp', url: server.urls.tcp };
+  let probePlacement = 'unpinned';
+  const probe = async (label: string) => {
+    const pids = [server.process.pid, worker(context, 1).pid];
+    probePlacement = await pinForLatency(context, pids);
+    try {
+      return await probeBlocks(label);
+    } finally {
+      if (probePlacement !== 'unpinned') await pinProcesses(pids, allCpus());
+    }
+  };
+  const probeBlocks = async (label: string) => {
+    const job = await worker(context, 1).prepare<SequentialResult>({
+      kind: 'sequential', target, resource: `w4-probe-${label}`, warmupPairs: 500, warmupMs: 500, maxPairs: size.probePairs, maxMs: 5_000,
+    });
+    const blocks: SequentialResult[] = [];
+    try {
+      for (let block = 0; block < size.probeBlocks; block++) blocks.push(await job.run());
+    } finally {
+      await job.dispose();
+    }
+    return blocks;
+  };
+  let holders: PreparedJob<SessionsResult> | undefined;
+  let small: SequentialResult[];
+  let large: SequentialResult[];
+  let smallMemory: MemorySample;
+  let largeMemory: MemorySample;
+  let acquireAllMs: number;
+  try {
+    await sample(server, 'started');
+    const smallHeld = size.sessions * size.smallLocksPerSession;
+    const heldLocks = size.sessions * size.locksPerSession;
+    holders = await worker(context, 0).prepare<SessionsResult>({
+      kind: 'sessions', target, sessions: size.sessions, locksPerSession: size.smallLocksPerSession, resourcePrefix: 'w4-', concurrency: 50,
+    });
+    // Memory first: its full GC leaves a settled heap, so the probe does not meet a GC cycle the growth started.
+    smallMemory = await sample(server, `${smallHeld} locks held by ${size.sessions} sessions`);
+    small = await probe('small');
+    log(`W4 ${formatNumber(smallHeld, 0)} locks held: acquire ${formatNumber(small[0]!.acquire.median, 0)} µs median; server heap ${megabytes(smallMemory.heapUsedBytes)}, RSS ${megabytes(smallMemory.collectedRssBytes)}`);
+    const growStart = performance.now();
+    const grown = await holders.run({ action: 'grow', locksPerSession: size.locksPerSession });
+    acquireAllMs = performance.now() - growStart;
+    if (grown.held !== heldLocks) throw new Error(`expected ${heldLocks} held locks, the sessions hold ${grown.held}`);
+    largeMemory = await sample(server, `${heldLocks} locks held by ${size.sessions} sessions`);
+    large = await probe('large');
+    const check = await holders.run({ action: 'count' });
+    if (check.troubles > 0) throw new Error(`the lock holders saw ${check.troubles} trouble event(s): ${check.troubleSamples.join('; ')}`);
+    log(`W4 ${formatNumber(heldLocks, 0)} locks held (took ${formatNumber(acquireAllMs / 1000, 1)} s to take): acquire ${formatNumber(large[0]!.acquire.median, 0)} µs median; server heap ${megabytes(largeMemory.heapUsedBytes)}, RSS ${megabytes(largeMemory.collectedRssBytes)}`);
+  } finally {
+    await holders?.dispose().catch(() => {});
+    await server.stop();
+  }
+
+  // Part 2: many connected sessions, each holding one lock, on another fresh server.
+  const sessionsServer = await BatonServer.start({ cwd: context.temporaryDirectory, memoryProbe: true });
+  const sessionsTarget: SystemTarget = { kind: 'baton', transport: 'tcp', url: sessionsServer.urls.tcp };
+  let connectSessionsMs: number;
+  let troubles = 0;
+  const troubleSamples: string[] = [];
+  let before: MemorySample;
+  let after: MemorySample;
+  const jobs: PreparedJob<SessionsResult>[] = [];
+  try {
+    before = await sample(sessionsServer, 'fresh server');
+    const halves = [Math.ceil(size.connectedSessions / 2), Math.floor(size.connectedSessions / 2)];
+    const connectStart = performance.now();
+    const prepared = await Promise.allSettled(
+      halves.map((sessions, index) =>
+        worker(context, index).prepare<SessionsResult>({
+          kind: 'sessions', target: sessionsTarget, sessions, locksPerSession: 1, resourcePrefix: `w4-session-${index}-`, concurrency: 100,
+        }),
+      ),
+    );
+    for (const settled of prepared) if (settled.status === 'fulfilled') jobs.push(settled.value);
+    const failed = prepared.find((settled) => settled.status === 'rejected');
+    if (failed) throw (failed).reason;
+    connectSessionsMs = performance.now() - connectStart;
+    after = await sample(sessionsServer, `${size.connectedSessions} sessions, one lock each`);
+    log(`W4 ${formatNumber(size.connectedSessions, 0)} sessions connected in ${formatNumber(connectSessionsMs / 1000, 1)} s; holding them ${size.holdMs} ms`);
+    const held = await Promise.all(jobs.map((job) => job.run({ action: 'hold', ms: size.holdMs })));
+    for (const result of held) {
+      troubles += result.troubles;
+      troubleSamples.push(...result.troubleSamples);
+      if (result.held !== result.sessions) throw new Error(`expected ${result.sessions} held locks, found ${result.held}`);
+    }
+  } finally {
+    await Promise.allSettled(jobs.map((job) => job.dispose()));
+    await sessionsServer.stop();
+  }
+
+  const heldLocks = size.sessions * size.locksPerSession;
+  const smallHeld = size.sessions * size.smallLocksPerSession;
+  const added = heldLocks - smallHeld;
+  const perLock = (field: 'heapUsedBytes' | 'collectedRssBytes') => ((largeMemory[field] ?? 0) - (smallMemory[field] ?? 0)) / added;
+  const perSession = (field: 'heapUsedBytes' | 'collectedRssBytes') => ((after[field] ?? 0) - (before[field] ?? 0)) / size.connectedSessions;
+  const result: W4Results = {
+    system: 'baton-tcp',
+    sessions: size.sessions,
+    heldLocks,
+    smallHeldLocks: smallHeld,
+    connectedSessions: size.connectedSessions,
+    probePlacement,
+    acquireMedianUsSmall: summarize(small.map((block) => block.acquire.median)),
+    acquireMedianUsLarge: summarize(large.map((block) => block.acquire.median)),
+    acquireP99UsSmall: summarize(small.map((block) => block.acquire.p99)),
+    acquireP99UsLarge: summarize(large.map((block) => block.acquire.p99)),
+    heapBytesPerLock: perLock('heapUsedBytes'),
+    rssBytesPerLock: perLock('collectedRssBytes'),
+    heapBytesPerSession: perSession('heapUsedBytes'),
+    rssBytesPerSession: perSession('collectedRssBytes'),
+    acquireAllMs,
+    connectSessionsMs,
+    troubles,
+    troubleSamples,
+    memory,
+  };
+  log(
+    `W4 memory per held lock: ${formatNumber(result.heapBytesPerLock, 0)} B heap, ${formatNumber(result.rssBytesPerLock, 0)} B RSS; ` +
+      `per connected session: ${formatNumber(result.heapBytesPerSession, 0)} B heap, ${formatNumber(result.rssBytesPerSession, 0)} B RSS; trouble events: ${troubles}`,
+  );
+  return result;
+}
+

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { benchEntry, lockServerEntry } from '../paths.js';
+import type { TransportName } from '../systems/system-target.js';
+import { ManagedProcess } from './managed-process.js';
+
+/** Memory of the server process at one moment. */
+export interface MemorySample {
+  /** Resident set size from /proc/<pid>/status, bytes. */
+  vmRssBytes: number;
+  /** After a full GC (W4 servers only): V8's heap in use and the RSS then. */
+  heapUsedBytes?: number;
+  collectedRssBytes?: number;
+}
+
+export interface BatonServerOptions {
+  /** Working directory (nothing is written there: --no-state-file). */
+  cwd: string;
+  /** Write a V8 CPU profile of the server into this directory when it stops. */
+  cpuProfileDirectory?: string;
+  /** Load the memory probe (forced GC + memoryUsage over IPC), for W4. */
+  memoryProbe?: boolean;
+}
+
+/** A real lock-server process serving tcp, zmq and ws at once on 127.0.0.1. */
+export class BatonServer {
+  private constructor(
+    readonly process: ManagedProcess,
+    readonly urls: Record<TransportName, string>,
+  ) {}
+
+  static async start(options: BatonServerOptions): Promise<BatonServer> {
+    const entry = lockServerEntry();
+    const flags = [...entry.nodeFlags];
+    // Node names each profile CPU.<date>.<pid>.<thread>.<n>.cpuprofile (thread 0 is the main one;
+    // tsx's loader runs on another): the run log says which pid was the server.
+    if (options.cpuProfileDirectory) flags.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDirectory);
+    if (options.memoryProbe) flags.push('--expose-gc', '--import', pathToFileURL(benchEntry('servers/memory-probe').file).href);
+    const args = [
+      ...flags,
+      entry.file,
+      '--listen', 'tcp://127.0.0.1:0',
+      '--listen', 'zmq://127.0.0.1:0',
+      '--listen', 'ws://127.0.0.1:0',
+      '--quiet',
+      '--no-state-file',
+      ...optionalServerFlags(entry.file),
+    ];
+    const child = new ManagedProcess('lock-server', process.execPath, args, {
+      cwd: options.cwd,
+      stdio: options.memoryProbe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const [zmq, tcp, ws] = await Promise.all([
+        child.waitForLine(/^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+)$/),
+        child.waitForLine(/^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+) \(transport: tcp\)$/),
+        child.waitForLine(/^Lock Server started on ws:\/\/127\.0\.0\.1:(\d+) \(transport: ws\)$/),
+      ]);
+      return new BatonServer(child, {
+        tcp: `tcp://127.0.0.1:${tcp[1]}`,
+        zmq: `zmq://127.0.0.1:${zmq[1]}`,
+        ws: `ws://127.0.0.1:${ws[1]}`,
+      });
+    } catch (error) {
+      await child.stop();
+      throw error;
+    }
+  }
+
+  /** RSS now; with the memory probe loaded, also heap and RSS after a full GC. */
+  async memory(): Promise<MemorySample> {
+    const pid = this.process.pid;
+    const sample: MemorySample = { vmRssBytes: pid === undefined ? 0 : readVmRss(pid) };
+    const child = this.process.child;
+    if (!child.send) return sample;
+    const reply = await new Promise<{ heapUsed: number; vmRssBytes?: number; collected: boolean }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the memory probe did not answer within 10 s')), 10_000);
+      child.once('message', (message: { heapUsed: number; vmRssBytes?: number; collected: boolean }) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      child.send({ type: 'memory' });
+    });
+    sample.heapUsedBytes = reply.heapUsed;
+    if (reply.vmRssBytes !== undefined) sample.collectedRssBytes = reply.vmRssBytes;
+    return sample;
+  }
+
+  stop(): Promise<void> {
+    // The server exits cleanly on SIGTERM, which is also when --cpu-prof writes its profile.
+    return this.process.stop(10_000);
+  }
+}
+
+/**
+ * Flags that only some versions of lock-server have. `--no-dashboard`: the
+ * live dashboard (served on the ws listener's port when there is one)
+ * subscribes to every coordinator effect; the benchmark measures the lock
+ * service itself, so it turns the dashboard off where the server has one.
+ * Whether the option exists is read from the entry's text, which is
+ * instant, where asking `--help` would cost a second process start.
+ */
+export function optionalServerFlags(entryFile: string): string[] {
+  try {
+    return readFileSync(entryFile, 'utf8').includes("'--no-dashboard'") ? ['--no-dashboard'] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** VmRSS of a process, in bytes. */
+export function readVmRss(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(join('/proc', String(pid), 'status'), 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}

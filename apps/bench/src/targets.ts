@@ -1,0 +1,142 @@
+/**
+ * The issue's targets, as ratios of numbers measured in the same run,
+ * repetition by repetition, and the correctness checks that decide the exit
+ * code. A target is met when the median ratio is on the right side of its
+ * goal; the spread is reported beside it.
+ */
+import type { BenchResults, CorrectnessCheck, TargetDirection, TargetResult } from './results.js';
+import type { Summary } from './statistics.js';
+import { pairedRatios, summarize } from './statistics.js';
+import { redisRetrySystem } from './systems/system-ids.js';
+
+function isMet(value: number, goal: number, direction: TargetDirection): boolean {
+  return direction === 'at-most' ? value <= goal : value >= goal;
+}
+
+/** numerator.runs[i] / denominator.runs[i]; undefined when either is missing or their runs do not pair up. */
+function ratio(numerator: Summary | undefined, denominator: Summary | undefined): Summary | undefined {
+  if (!numerator || !denominator) return undefined;
+  if (numerator.runs.length !== denominator.runs.length) return undefined;
+  return pairedRatios(numerator.runs, denominator.runs);
+}
+
+/** Chart labels: the same targets in a few words. */
+const SHORT_LABELS: Record<string, string> = {
+  'w1-tcp-vs-raw': 'W1 tcp latency ÷ raw limit',
+  'w1-tcp-vs-redis': 'W1 tcp latency ÷ Redis',
+  'w1-zmq-vs-raw': 'W1 zmq latency ÷ raw limit',
+  'w2-1p-tcp-vs-redis': 'W2 tcp pairs/s ÷ Redis (1 proc)',
+  'w2-1p-tcp-vs-etcd': 'W2 tcp pairs/s ÷ etcd (1 proc)',
+  'w2-1p-tcp-vs-raw': 'W2 tcp pairs/s ÷ raw limit (1 proc)',
+  'w2-2p-tcp-vs-redis': 'W2 tcp pairs/s ÷ Redis (2 procs)',
+  'w2-2p-tcp-vs-etcd': 'W2 tcp pairs/s ÷ etcd (2 procs)',
+  'w2-2p-tcp-vs-raw': 'W2 tcp pairs/s ÷ raw limit (2 procs)',
+  'w3-tcp-vs-redis-2ms': 'W3 hand-offs/s ÷ Redis 2 ms retry',
+  'w3-tcp-vs-redis-200ms': 'W3 hand-offs/s ÷ Redis 200 ms retry',
+  'w3-tcp-wait-spread': 'W3 max wait ÷ median wait',
+  'w3-tcp-equal-share': 'W3 equal share ±1',
+  'w4-latency': 'W4 acquire latency, many ÷ few held',
+  'w4-memory': 'W4 memory per held lock',
+  'w4-sessions': 'W4 sessions held without errors',
+};
+
+function target(
+  id: string,
+  workload: TargetResult['workload'],
+  label: string,
+  goal: number,
+  direction: TargetDirection,
+  measured: Summary | undefined,
+  missing: string,
+): TargetResult {
+  const short = SHORT_LABELS[id] ?? label;
+  if (!measured) return { id, workload, label, short, goal, direction, met: undefined, note: missing };
+  return { id, workload, label, short, goal, direction, measured, met: isMet(measured.median, goal, direction) };
+}
+
+export function evaluateTargets(results: BenchResults): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const notMeasured = (what: string) => `not measured: ${what} was skipped, failed or not selected`;
+
+  const w1 = results.w1?.systems;
+  if (results.w1) {
+    targets.push(
+      target('w1-tcp-vs-raw', 'W1', 'W1 tcp: Baton ÷ raw two-round-trip limit (µs per pair)', 1.25, 'at-most', ratio(w1?.['baton-tcp']?.pairMedianUs, w1?.['raw-tcp']?.pairMedianUs), notMeasured('baton-tcp or raw-tcp')),
+      target('w1-tcp-vs-redis', 'W1', 'W1 tcp: Baton ÷ Redis (µs per pair)', 1.0, 'at-most', ratio(w1?.['baton-tcp']?.pairMedianUs, w1?.redis?.pairMedianUs), notMeasured('baton-tcp or redis')),
+      target('w1-zmq-vs-raw', 'W1', 'W1 zmq: Baton ÷ raw two-round-trip limit (µs per pair)', 1.25, 'at-most', ratio(w1?.['baton-zmq']?.pairMedianUs, w1?.['raw-zmq']?.pairMedianUs), notMeasured('baton-zmq or raw-zmq')),
+    );
+  }
+
+  for (const variant of results.w2?.variants ?? []) {
+    const systems = variant.systems;
+    const name = `${variant.processes} process${variant.processes > 1 ? 'es' : ''}`;
+    const baton = systems['baton-tcp']?.pairsPerSecond;
+    targets.push(
+      target(`w2-${variant.processes}p-tcp-vs-redis`, 'W2', `W2 tcp, ${name}: Baton ÷ Redis (pairs/s)`, 1.25, 'at-least', ratio(baton, systems.redis?.pairsPerSecond), notMeasured('baton-tcp or redis')),
+      target(`w2-${variant.processes}p-tcp-vs-etcd`, 'W2', `W2 tcp, ${name}: Baton ÷ etcd (pairs/s)`, 20, 'at-least', ratio(baton, systems.etcd?.pairsPerSecond), notMeasured('baton-tcp or etcd')),
+      target(`w2-${variant.processes}p-tcp-vs-raw`, 'W2', `W2 tcp, ${name}: Baton ÷ raw echo limit (pairs/s)`, 0.8, 'at-least', ratio(baton, systems['raw-tcp']?.pairsPerSecond), notMeasured('baton-tcp or raw-tcp')),
+    );
+  }
+
+  if (results.w3) {
+    const systems = results.w3.systems;
+    const baton = systems['baton-tcp'];
+    targets.push(
+      target('w3-tcp-vs-redis-2ms', 'W3', 'W3 tcp: Baton ÷ Redis retrying every 2 ms (hand-offs/s)', 1.0, 'at-least', ratio(baton?.handoffsPerSecond, systems[redisRetrySystem(2)]?.handoffsPerSecond), notMeasured('baton-tcp or Redis with a 2 ms retry')),
+      target('w3-tcp-vs-redis-200ms', 'W3', 'W3 tcp: Baton ÷ Redis at node-redlock’s 200 ms retry (hand-offs/s)', 1.5, 'at-least', ratio(baton?.handoffsPerSecond, systems[redisRetrySystem(200)]?.handoffsPerSecond), notMeasured('baton-tcp or Redis with a 200 ms retry')),
+      target('w3-tcp-wait-spread', 'W3', 'W3 tcp fairness: Baton max wait ÷ median wait', 3, 'at-most', baton?.maxOverMedianWait, notMeasured('baton-tcp')),
+    );
+    const share: TargetResult = { id: 'w3-tcp-equal-share', workload: 'W3', label: 'W3 tcp fairness: every client within ±1 acquisition of an equal share', short: SHORT_LABELS['w3-tcp-equal-share']!, goal: 1, direction: 'at-most', met: undefined };
+    if (baton) {
+      share.passed = baton.withinOneOfEqualShare;
+      share.met = baton.withinOneOfEqualShare;
+      share.note = baton.minAcquisitions.map((min, index) => `${min}–${baton.maxAcquisitions[index]} (share ${Math.round(baton.equalShare[index]! * 10) / 10})`).join('; ');
+    } else share.note = notMeasured('baton-tcp');
+    targets.push(share);
+  }
+
+  const w4 = results.w4;
+  if (results.mode !== undefined && (w4 || results.errors.some((error) => error.workload === 'W4'))) {
+    targets.push(
+      target('w4-latency', 'W4', `W4: acquire latency with ${w4 ? w4.heldLocks.toLocaleString('en-US') : 'many'} ÷ with ${w4 ? w4.smallHeldLocks.toLocaleString('en-US') : 'few'} locks held`, 1.2, 'at-most', w4 ? ratio(w4.acquireMedianUsLarge, w4.acquireMedianUsSmall) : undefined, 'W4 failed'),
+      target('w4-memory', 'W4', 'W4: server memory per held lock, bytes (RSS after a full GC)', 1024, 'at-most', w4 ? summarize([w4.rssBytesPerLock]) : undefined, 'W4 failed'),
+    );
+    const sessions: TargetResult = { id: 'w4-sessions', workload: 'W4', label: `W4: ${w4 ? w4.connectedSessions.toLocaleString('en-US') : 'many'} connected sessions held without errors`, short: SHORT_LABELS['w4-sessions']!, goal: 0, direction: 'at-most', met: false };
+    if (w4) {
+      sessions.passed = w4.troubles === 0;
+      sessions.met = sessions.passed;
+      sessions.measured = summarize([w4.troubles]);
+      sessions.note = `${w4.troubles} trouble event(s)`;
+    } else sessions.note = 'W4 failed';
+    targets.push(sessions);
+  }
+  return targets;
+}
+
+/** What must hold for the run to pass (exit code 0); performance targets never fail a run. */
+export function evaluateChecks(results: BenchResults): CorrectnessCheck[] {
+  const checks: CorrectnessCheck[] = [];
+  checks.push({
+    id: 'measurements',
+    label: 'every measurement completed',
+    ok: results.errors.length === 0,
+    detail: results.errors.length === 0 ? 'no errors' : results.errors.map((error) => `${error.workload} ${error.system} run ${error.repetition}: ${error.message.split('\n')[0]}`).join('; '),
+  });
+  for (const [system, result] of Object.entries(results.w3?.systems ?? {})) {
+    checks.push({
+      id: `w3-counter-${system}`,
+      label: `W3 ${system}: the shared counter equals the number of acquisitions`,
+      ok: result.counterCorrect,
+      detail: result.counterCorrect ? 'correct in every run' : 'MISMATCH: two holders at once',
+    });
+  }
+  if (results.w4) {
+    checks.push({
+      id: 'w4-errors',
+      label: `W4: ${results.w4.heldLocks.toLocaleString('en-US')} locks and ${results.w4.connectedSessions.toLocaleString('en-US')} sessions held without errors`,
+      ok: results.w4.troubles === 0,
+      detail: results.w4.troubles === 0 ? 'no trouble events' : results.w4.troubleSamples.join('; '),
+    });
+  }
+  return checks;
+}
