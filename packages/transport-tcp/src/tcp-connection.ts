@@ -51,7 +51,7 @@ export class TcpConnection implements Connection {
   readonly #oversizedReply: string | undefined;
   readonly #closeGraceMs: number;
   #outgoing: string[] = [];
-  #flushScheduled: NodeJS.Immediate | undefined;
+  #flushScheduled = false;
   /** Once set, sends are dropped and input is ignored: the connection is on its way out. */
   #closing = false;
   /** Why the connection failed, if it did; reported with onClose. */
@@ -96,10 +96,13 @@ export class TcpConnection implements Connection {
       return;
     }
     this.#outgoing.push(message);
-    this.#flushScheduled ??= setImmediate(() => {
-      this.#flushScheduled = undefined;
-      this.#flush();
-    });
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    }
   }
 
   close(): void {
@@ -158,10 +161,7 @@ export class TcpConnection implements Connection {
 
   /** The queued messages as one string of lines, emptying the queue. */
   #takeOutgoing(): string {
-    if (this.#flushScheduled !== undefined) {
-      clearImmediate(this.#flushScheduled);
-      this.#flushScheduled = undefined;
-    }
+
     if (this.#outgoing.length === 0) {
       return '';
     }
@@ -171,10 +171,7 @@ export class TcpConnection implements Connection {
   }
 
   #dropOutgoing(): void {
-    if (this.#flushScheduled !== undefined) {
-      clearImmediate(this.#flushScheduled);
-      this.#flushScheduled = undefined;
-    }
+
     this.#outgoing = [];
   }
 }
