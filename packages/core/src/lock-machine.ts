@@ -122,6 +122,8 @@ interface Resource {
   readonly queue: Waiter[];
   /** No grant before this time (lock-delay after a lost holder). */
   blockedUntil: number;
+  /** Nobody holds or waits for it: it counts as absent, and is swept out in bulk (see {@link LockMachine.sweepIdle}). */
+  idle: boolean;
 }
 
 const INPUT_TYPES: ReadonlySet<string> = new Set<Input['type']>([
@@ -192,10 +194,15 @@ export interface MachineStats {
   lastToken: string | undefined;
 }
 
+/** Idle resources are swept out of the table once there are more than this many (or than half the table). */
+const IDLE_SWEEP_MINIMUM = 1_024;
+
 /** The Baton coordinator's state machine. See the theory of operation above. */
 export class LockMachine {
   private readonly sessions = new Map<string, Session>();
-  private readonly resources = new Map<string, Resource>();
+  private resources = new Map<string, Resource>();
+  /** How many entries of `resources` are idle (kept only until the next sweep). */
+  private idleCount = 0;
   private readonly deadlines = new MinHeap<Deadline>();
   private readonly defaultLeaseMs: number;
   private readonly maxQueueLength: number;
@@ -293,9 +300,11 @@ export class LockMachine {
   inspect(resource?: string): ResourceSnapshot[] {
     if (resource !== undefined) {
       const state = this.resources.get(resource);
-      return state ? [this.snapshotOf(state)] : [];
+      return state && !state.idle ? [this.snapshotOf(state)] : [];
     }
-    return [...this.resources.values()].map((state) => this.snapshotOf(state)).sort((a, b) => (a.resource < b.resource ? -1 : 1));
+    const snapshots: ResourceSnapshot[] = [];
+    for (const state of this.resources.values()) if (!state.idle) snapshots.push(this.snapshotOf(state));
+    return snapshots.sort((a, b) => (a.resource < b.resource ? -1 : 1));
   }
 
   /** Every live session. */
@@ -313,7 +322,7 @@ export class LockMachine {
   stats(): MachineStats {
     return {
       sessions: this.sessions.size,
-      resources: this.resources.size,
+      resources: this.resources.size - this.idleCount,
       holders: this.holderCount,
       waiters: this.waiterCount,
       lastToken: this.lastToken?.toString(),
@@ -428,6 +437,10 @@ export class LockMachine {
     }
 
     let resource = this.resources.get(input.resource);
+    if (resource?.idle) {
+      resource.idle = false;
+      this.idleCount--;
+    }
     const grantableNow =
       resource === undefined ||
       (resource.queue.length === 0 && resource.blockedUntil <= this.now && this.compatible(resource, mode));
@@ -581,16 +594,32 @@ export class LockMachine {
   // ---- bookkeeping ----
 
   private createResource(name: string): Resource {
-    const resource: Resource = { name, holders: new Map(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity };
+    const resource: Resource = { name, holders: new Map(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity, idle: false };
     this.resources.set(name, resource);
     return resource;
   }
 
-  /** Forget a resource that nobody holds or waits for, once any lock-delay has lapsed. */
+  /**
+   * Forget a resource that nobody holds or waits for, once any lock-delay has
+   * lapsed. It is only marked idle here, and idle entries are swept out in
+   * bulk: deleting a key from a large Map and adding it back on the next
+   * acquire, over and over, makes V8's hash table slower and slower (the
+   * bench measured one resource's acquire + release go from 18 µs to 134 µs
+   * with 100,000 other locks held).
+   */
   private dropIfIdle(resource: Resource): void {
-    if (resource.holders.size === 0 && resource.queue.length === 0 && resource.blockedUntil <= this.now) {
-      this.resources.delete(resource.name);
-    }
+    if (resource.idle || resource.holders.size > 0 || resource.queue.length > 0 || resource.blockedUntil > this.now) return;
+    resource.idle = true;
+    this.idleCount++;
+    if (this.idleCount > Math.max(IDLE_SWEEP_MINIMUM, this.resources.size / 2)) this.sweepIdle();
+  }
+
+  /** Rebuild the resource table without its idle entries: O(resources), at most once per that many idle marks. */
+  private sweepIdle(): void {
+    const live = new Map<string, Resource>();
+    for (const [name, resource] of this.resources) if (!resource.idle) live.set(name, resource);
+    this.resources = live;
+    this.idleCount = 0;
   }
 
   private removeHolder(holder: Holder): void {

@@ -707,4 +707,38 @@ describe('idle resources', () => {
     expect(machine.inspect()).toEqual([]);
     expect(machine.stats()).toEqual({ sessions: 2, resources: 0, holders: 0, waiters: 0, lastToken: '3' });
   });
+
+  it('sweeps idle resources out in bulk and serves a name again whether or not it was swept yet', () => {
+    const machine = machineWith({ a: undefined, b: undefined });
+    let request = 0;
+    // 5,000 resources used once each: idle marks pile up and are swept in bulk.
+    for (let index = 0; index < 5_000; index++) {
+      const resource = `r${index}`;
+      const effects = machine.handle({ type: 'acquire', session: 'a', request: ++request, resource }, index);
+      const token = (effects.find((effect) => effect.type === 'granted') as { token: string }).token;
+      machine.handle({ type: 'release', session: 'a', request: ++request, resource, token }, index);
+    }
+    expect(machine.inspect()).toEqual([]);
+    expect(machine.inspect('r4999')).toEqual([]);
+    expect(machine.stats()).toMatchObject({ resources: 0, holders: 0, waiters: 0 });
+    // An early name (swept) and the last name (still marked idle) both behave like new resources.
+    for (const resource of ['r1', 'r4999']) {
+      const first = machine.handle({ type: 'acquire', session: 'a', request: ++request, resource }, 6_000);
+      expect(first.map((effect) => effect.type)).toContain('granted');
+      expect(machine.handle({ type: 'acquire', session: 'b', request: ++request, resource }, 6_000)).toEqual([
+        { type: 'queued', session: 'b', request, resource, mode: 'exclusive', position: 1 },
+      ]);
+      expect(machine.inspect(resource)[0]!.holders.map((holder) => holder.session)).toEqual(['a']);
+    }
+    expect(machine.stats().resources).toBe(2);
+    // The same name over and over with many others held: always one resource, never a growing table.
+    const held = machineWith({ a: undefined, b: undefined });
+    for (let index = 0; index < 2_000; index++) held.handle({ type: 'acquire', session: 'b', request: `h${index}`, resource: `held-${index}` }, 0);
+    for (let round = 0; round < 3_000; round++) {
+      const effects = held.handle({ type: 'acquire', session: 'a', request: ++request, resource: 'hot' }, 1);
+      const token = (effects.find((effect) => effect.type === 'granted') as { token: string }).token;
+      held.handle({ type: 'release', session: 'a', request: ++request, resource: 'hot', token }, 1);
+    }
+    expect(held.stats()).toMatchObject({ resources: 2_000, holders: 2_000 });
+  });
 });
