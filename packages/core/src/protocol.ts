@@ -352,12 +352,18 @@ function mode(fields: Fields): LockMode | undefined {
   return value;
 }
 
-/** Copy only the defined entries, so decoded messages have no `undefined` keys. */
+/**
+ * Only the defined entries, so decoded messages have no `undefined` keys. A
+ * fresh object rather than `delete` on the old one: deleting keys turns a V8
+ * object into a slow dictionary, and this runs for every message.
+ */
 function compact<T extends { op: string }>(message: T): T {
-  for (const key of Object.keys(message)) {
-    if ((message as Record<string, unknown>)[key] === undefined) delete (message as Record<string, unknown>)[key];
+  const result: Record<string, unknown> = {};
+  for (const key in message) {
+    const value = message[key];
+    if (value !== undefined) result[key] = value;
   }
-  return message;
+  return result as T;
 }
 
 function decodeFields(fields: Fields): ClientMessage {
@@ -375,15 +381,17 @@ function decodeFields(fields: Fields): ClientMessage {
         session: text(fields, 'session', false, 128),
         secret: text(fields, 'secret', false, 256),
       });
-    case 'acquire':
-      return compact<AcquireMessage>({
-        op,
-        id: requestId(fields, 'id', true)!,
-        resource: resource(fields, true)!,
-        mode: mode(fields),
-        waitMs: integer(fields, 'waitMs', 0, MAX_WAIT_MS),
-        lockDelayMs: integer(fields, 'lockDelayMs', 0, MAX_LOCK_DELAY_MS),
-      });
+    case 'acquire': {
+      // The hottest message: built field by field instead of compacted.
+      const message: AcquireMessage = { op, id: requestId(fields, 'id', true)!, resource: resource(fields, true)! };
+      const requestedMode = mode(fields);
+      if (requestedMode !== undefined) message.mode = requestedMode;
+      const waitMs = integer(fields, 'waitMs', 0, MAX_WAIT_MS);
+      if (waitMs !== undefined) message.waitMs = waitMs;
+      const lockDelayMs = integer(fields, 'lockDelayMs', 0, MAX_LOCK_DELAY_MS);
+      if (lockDelayMs !== undefined) message.lockDelayMs = lockDelayMs;
+      return message;
+    }
     case 'release':
       return { op, id: requestId(fields, 'id', true)!, resource: resource(fields, true)!, token: token(fields, true)! };
     case 'cancel':

@@ -41,7 +41,7 @@ import {
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
 } from '@baton/core';
-import { messageForEffect, welcomeMessage, withId } from './effect-message.js';
+import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
 import type { CoordinatorLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { buildStatusReply } from './status-reply.js';
@@ -394,11 +394,11 @@ export class Coordinator {
           break;
       }
       if (this.logsWarnings) this.log(effect);
-      const message = messageForEffect(effect);
-      if (!message) continue;
+      const text = encodeEffect(effect);
+      if (text === undefined) continue;
       const record = effect.session === undefined ? undefined : this.sessions.get(effect.session);
-      if (record) this.sendToSession(record, encodeMessage(message));
-      else if (origin?.open) origin.connection.send(encodeMessage(message));
+      if (record) this.sendToSession(record, text);
+      else if (origin?.open) origin.connection.send(text);
     }
   }
 

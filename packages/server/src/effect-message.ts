@@ -1,5 +1,5 @@
 import type { Effect, ServerMessage } from '@baton/core';
-import { PROTOCOL_VERSION } from '@baton/core';
+import { encodeMessage, PROTOCOL_VERSION } from '@baton/core';
 
 /**
  * The wire message a core effect becomes for its session, or undefined for
@@ -49,4 +49,28 @@ export function welcomeMessage(
   id: string | number | undefined,
 ): ServerMessage {
   return withId({ op: 'welcome', v: PROTOCOL_VERSION, session, secret, leaseMs, resumed }, id);
+}
+
+/**
+ * The wire text of an effect, or undefined for effects that are not messages.
+ * The three that every lock hand-off sends (`queued`, `granted`, `released`)
+ * are written directly instead of building an object for JSON.stringify: their
+ * strings need no escaping (resource names are `[A-Za-z0-9_.-]` by the
+ * protocol's rule, tokens are digits, modes are literals) except the request
+ * id, which goes through JSON.stringify. A test checks that the result equals
+ * the general encoding for every kind of id.
+ */
+export function encodeEffect(effect: Effect): string | undefined {
+  switch (effect.type) {
+    case 'granted':
+      return `{"op":"granted","id":${JSON.stringify(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","token":"${effect.token}","waitedMs":${Math.round(effect.waitedMs)}}`;
+    case 'released':
+      return `{"op":"released","id":${JSON.stringify(effect.request)},"resource":"${effect.resource}","token":"${effect.token}"}`;
+    case 'queued':
+      return `{"op":"queued","id":${JSON.stringify(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","position":${effect.position}}`;
+    default: {
+      const message = messageForEffect(effect);
+      return message === undefined ? undefined : encodeMessage(message);
+    }
+  }
 }
