@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -145,6 +146,15 @@ async function main() {
   await server.exited;
   console.log(failed ? '\nDEMO FAILED' : '\nDEMO OK');
 }
+
+/** Never leave a server or client behind: not on Ctrl-C, not when our output pipe closes. */
+function abandon(code) {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dataDirectory, { recursive: true, force: true });
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => abandon(130));
+process.stdout.on('error', () => abandon(1));
 
 main()
   .catch((error) => {
