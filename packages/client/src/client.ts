@@ -374,6 +374,7 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     }
     this.ready = false;
     let welcome: ServerMessage;
+    let helloSentAt = 0;
     for (;;) {
       const id = this.nextRequestId++;
       const hello: OutgoingMessage = { op: 'hello', id, v: PROTOCOL_VERSION, client: this.options.client, leaseMs: this.options.leaseMs };
@@ -382,7 +383,8 @@ export class BatonClient implements LockOwner, AsyncDisposable {
         hello.secret = this.secret;
       }
       const reply = new Promise<ServerMessage>((resolve, reject) => {
-        this.pending.set(id, { op: 'hello', sentAt: performance.now(), resolve, reject });
+        helloSentAt = performance.now();
+        this.pending.set(id, { op: 'hello', sentAt: helloSentAt, resolve, reject });
       });
       connection.send(encodeMessage(hello as never));
       try {
@@ -403,6 +405,7 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     this.sessionId = welcome.session;
     this.secret = welcome.secret;
     this.grantedLeaseMs = welcome.leaseMs;
+    this.confirm(helloSentAt);
     this.ready = true;
     this.emit(welcome.resumed ? { type: 'resumed', session: welcome.session } : { type: 'session-opened', session: welcome.session });
     if (!welcome.resumed && previous !== undefined) this.orphans.length = 0;
@@ -416,6 +419,8 @@ export class BatonClient implements LockOwner, AsyncDisposable {
 
   /** Every reply proves the lease lasts until the request's send time plus the lease. */
   private confirm(sentAt: number): void {
+    // Before the first welcome there is no lease to prove (the hello's own reply sets it).
+    if (this.grantedLeaseMs === 0) return;
     const until = sentAt + this.grantedLeaseMs;
     if (until <= this.confirmedUntil) return;
     this.confirmedUntil = until;
@@ -428,9 +433,24 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     this.leaseTimer = setTimeout(() => {
       this.leaseTimer = undefined;
       if (this.closing) return;
-      if (performance.now() >= this.confirmedUntil - margin) this.leaseUnconfirmed();
-      else this.armLeaseTimer();
+      if (performance.now() >= this.confirmedUntil - margin) {
+        this.leaseUnconfirmed();
+        this.dropSilentConnection();
+      } else {
+        this.armLeaseTimer();
+      }
     }, delayMs);
+  }
+
+  /**
+   * Nothing has come back for almost a lease: the connection may be dead
+   * without either side's socket knowing (a half-open TCP connection, a
+   * stalled peer). Close it, so the usual reconnect-and-resume runs now
+   * instead of whenever the operating system notices.
+   */
+  private dropSilentConnection(): void {
+    if (!this.ready || !this.connection || this.options.reconnect === false) return;
+    this.connection.close();
   }
 
   /** The lease may have run out on the server: every lock must be treated as lost now. */

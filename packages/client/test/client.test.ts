@@ -189,13 +189,31 @@ describe('session loss while connected', () => {
   });
 });
 
+describe('keepalive', () => {
+  it('keeps one idle session on one connection alive by itself', async () => {
+    let renewals = 0;
+    let opened = 0;
+    coordinator.subscribe((event) => {
+      if (event.effect.type === 'renewed') renewals++;
+      if (event.effect.type === 'session-opened') opened++;
+    });
+    const a = await client('idle', { leaseMs: 1_000 });
+    await expect.poll(() => renewals, { timeout: 5_000 }).toBeGreaterThanOrEqual(4);
+    expect(opened).toBe(1);
+    expect(coordinator.stats()).toMatchObject({ sessions: 1, connections: 1 });
+    expect(await a.tryAcquire('file_A')).toBeDefined();
+  });
+});
+
 describe('lease safety', () => {
   it('aborts the lock signal with LEASE_UNCONFIRMED before the lease could end when the server stops answering', async () => {
     // A server that grants and then goes silent (a partition, a stalled server).
+    let connections = 0;
     const silent = await memoryTransport.listen({
       host: '127.0.0.1',
       port: 0,
       onConnection: (connection) => {
+        connections++;
         connection.setHandlers({
           onMessage: (text) => {
             const message = JSON.parse(text) as { op: string; id: number; resource?: string };
@@ -214,6 +232,8 @@ describe('lease safety', () => {
     expect(isBatonError(lock.signal.reason, 'LEASE_UNCONFIRMED')).toBe(true);
     // The server could end the lease at sentAt + 1000 at the earliest; the SDK gave up before that.
     expect(abortedAt).toBeLessThan(sentAt + 1_000);
+    // ...and it drops the silent connection and dials again, to resume if the server is still there.
+    await expect.poll(() => connections).toBe(2);
     await silent.close();
   });
 });
