@@ -197,9 +197,11 @@ describe('keepalive', () => {
       if (event.effect.type === 'renewed') renewals++;
       if (event.effect.type === 'session-opened') opened++;
     });
-    const a = await client('idle', { leaseMs: 1_000 });
+    const events: ClientEvent['type'][] = [];
+    const a = await client('idle', { leaseMs: 1_000, onEvent: (event) => events.push(event.type) });
     await expect.poll(() => renewals, { timeout: 5_000 }).toBeGreaterThanOrEqual(4);
     expect(opened).toBe(1);
+    expect(events).toEqual(['session-opened']);
     expect(coordinator.stats()).toMatchObject({ sessions: 1, connections: 1 });
     expect(await a.tryAcquire('file_A')).toBeDefined();
   });
