@@ -1,10 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { LockClient } from '../systems/lock-client.js';
-import { openLockClient } from '../systems/lock-client.js';
 import type { HandoffResult, HandoffTask } from '../worker/tasks.js';
 import type { Job } from './job.js';
-import { closeAll, forEachLimited } from './job.js';
+import { closeAll, openLockClients } from './job.js';
 
 /** What the counter file holds: the count, and who wrote it last. */
 export interface CounterState {
@@ -40,13 +38,7 @@ export function incrementCounter(file: string, holder: string): CounterState {
  * allows, hands nothing off).
  */
 export async function prepareHandoff(task: HandoffTask, name: string): Promise<Job> {
-  const clients: LockClient[] = new Array<LockClient>(task.clients);
-  await forEachLimited(clients, 16, async (_unused, index) => {
-    clients[index] = await openLockClient(task.target, `${name}-${index}`);
-  }).catch(async (error: unknown) => {
-    await closeAll(clients.filter(Boolean));
-    throw error;
-  });
+  const clients = await openLockClients(task.target, task.clients, name);
   return {
     async run(): Promise<HandoffResult> {
       const waitsMs: number[] = [];

@@ -1,3 +1,6 @@
+import type { LockClient } from '../systems/lock-client.js';
+import { openLockClient } from '../systems/lock-client.js';
+import type { SystemTarget } from '../systems/system-target.js';
 import type { JobCommand } from '../worker/tasks.js';
 
 /** A prepared task inside a worker: measured by `run`, cleaned up by `dispose`. */
@@ -29,4 +32,16 @@ export async function closeAll(clients: readonly { close(): Promise<void> }[]): 
   await forEachLimited(clients, 64, async (client) => {
     await client.close().catch(() => {});
   });
+}
+
+/** Open `count` clients named `<name>-<index>`, 16 at a time; if one fails, close those opened and rethrow. */
+export async function openLockClients(target: SystemTarget, count: number, name: string): Promise<LockClient[]> {
+  const clients: LockClient[] = new Array<LockClient>(count);
+  await forEachLimited(clients, 16, async (_unused, index) => {
+    clients[index] = await openLockClient(target, `${name}-${index}`);
+  }).catch(async (error: unknown) => {
+    await closeAll(clients.filter(Boolean));
+    throw error;
+  });
+  return clients;
 }

@@ -1,9 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { LockClient } from '../systems/lock-client.js';
-import { openLockClient } from '../systems/lock-client.js';
 import type { JobCommand, ThroughputResult, ThroughputTask } from '../worker/tasks.js';
 import type { Job } from './job.js';
-import { closeAll, forEachLimited } from './job.js';
+import { closeAll, openLockClients } from './job.js';
 
 /**
  * W2: `clients` clients, each looping acquire + release on its own resource
@@ -11,13 +9,7 @@ import { closeAll, forEachLimited } from './job.js';
  * start until the last client's last pair ended.
  */
 export async function prepareThroughput(task: ThroughputTask, name: string): Promise<Job> {
-  const clients: LockClient[] = new Array<LockClient>(task.clients);
-  await forEachLimited(clients, 16, async (_unused, index) => {
-    clients[index] = await openLockClient(task.target, `${name}-${index}`);
-  }).catch(async (error: unknown) => {
-    await closeAll(clients.filter(Boolean));
-    throw error;
-  });
+  const clients = await openLockClients(task.target, task.clients, name);
   const loop = async (until: number): Promise<number> => {
     const counts = await Promise.all(
       clients.map(async (client, index) => {
