@@ -392,8 +392,10 @@ export class BatonClient implements LockOwner, AsyncDisposable {
         break;
       } catch (error) {
         if (resume && error instanceof BatonError && error.code === 'UNKNOWN_SESSION') {
-          // The session is gone: its locks too. Start a new one.
-          this.sessionEnded(error);
+          // The session is gone: its locks too. Waiting acquires learn it as
+          // SESSION_ENDED, the same code as when the server pushes the end,
+          // so callers need one rule however the end was discovered.
+          this.sessionEnded(new BatonError('SESSION_ENDED', `the session ended while the connection was down: ${error.message}`));
           resume = false;
           continue;
         }

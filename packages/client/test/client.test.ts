@@ -129,6 +129,27 @@ describe('loss', () => {
     const again = await a.acquire('file_A');
     expect(again.token).toBe('1');
   });
+
+  it('rejects an acquire still waiting with SESSION_ENDED when the session turns out to be gone at resume', async () => {
+    const a = await client('a');
+    await a.acquire('file_A');
+    const b = await client('b');
+    let queued!: () => void;
+    const isQueued = new Promise<void>((resolve) => (queued = resolve));
+    const waiting = b.acquire('file_A', { onQueued: () => queued() });
+    const outcome = waiting.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await isQueued;
+    await coordinator.close();
+    coordinator = new Coordinator();
+    listener = await coordinator.listen(memoryTransport, '127.0.0.1', listener.port);
+    const error = await outcome;
+    expect(isBatonError(error, 'SESSION_ENDED'), String(error)).toBe(true);
+    // The new session works: ask again.
+    expect((await b.acquire('file_A')).token).toBeDefined();
+  });
 });
 
 describe('status', () => {
