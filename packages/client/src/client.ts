@@ -14,6 +14,7 @@ import { decodeServerMessage, encodeMessage, PROTOCOL_VERSION, resourceNameProbl
 import { BatonError, ClientErrorCode } from './errors.js';
 import { Lock } from './lock.js';
 import type { LockOwner } from './lock.js';
+import { acquireText, releaseText } from './request-text.js';
 import { parseServerUrl } from './server-url.js';
 import type { ServerAddress } from './server-url.js';
 
@@ -146,10 +147,7 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     const mode = options.mode ?? 'exclusive';
     const id = this.nextRequestId++;
     let abortRequested = false;
-    const reply = this.request(
-      { op: 'acquire', id, resource, mode, waitMs: options.waitMs, lockDelayMs: options.lockDelayMs },
-      options.onQueued,
-    );
+    const reply = this.requestText('acquire', id, acquireText(id, resource, mode, options), options.onQueued);
     const onAbort = () => {
       if (!this.pending.has(id)) return;
       abortRequested = true;
@@ -231,17 +229,22 @@ export class BatonClient implements LockOwner, AsyncDisposable {
   }
 
   /** @internal Used by {@link Lock.release}. */
-  async releaseLock(lock: Lock): Promise<void> {
-    try {
-      await this.request({ op: 'release', id: this.nextRequestId++, resource: lock.resource, token: lock.token });
-    } catch (error) {
-      if (error instanceof BatonError && (error.code === 'NOT_HELD' || error.code === 'SESSION_ENDED')) {
-        throw new BatonError(ClientErrorCode.LOCK_LOST, `the lock on ${lock.resource} (token ${lock.token}) was lost before it was released`);
-      }
-      throw error;
-    } finally {
-      this.locks.delete(lock.token);
-    }
+  releaseLock(lock: Lock): Promise<void> {
+    const id = this.nextRequestId++;
+    const text = releaseText(id, lock.resource, lock.token);
+    // Plain callbacks rather than an async function: this runs once per lock.
+    return this.requestText('release', id, text).then(
+      () => {
+        this.locks.delete(lock.token);
+      },
+      (error: unknown) => {
+        this.locks.delete(lock.token);
+        if (error instanceof BatonError && (error.code === 'NOT_HELD' || error.code === 'SESSION_ENDED')) {
+          throw new BatonError(ClientErrorCode.LOCK_LOST, `the lock on ${lock.resource} (token ${lock.token}) was lost before it was released`);
+        }
+        throw error;
+      },
+    );
   }
 
   /** Say goodbye (the server releases every lock at once) and close the connection. */
@@ -273,19 +276,27 @@ export class BatonClient implements LockOwner, AsyncDisposable {
   // ---- requests and replies ----
 
   private request(message: OutgoingMessage, onQueued?: (position: number) => void): Promise<ServerMessage> {
-    if (this.closing && message.op !== 'goodbye') {
-      return Promise.reject(new BatonError(ClientErrorCode.CLIENT_CLOSED, 'the client is closed'));
-    }
     const id = message.id ?? this.nextRequestId++;
     message.id = id;
+    return this.requestText(message.op, id, encodeMessage(message as never), onQueued);
+  }
+
+  /** Send a request already encoded as `text` (its id is `id`) and wait for its reply. */
+  private requestText(op: string, id: RequestId, text: string, onQueued?: (position: number) => void): Promise<ServerMessage> {
+    if (this.closing && op !== 'goodbye') {
+      return Promise.reject(new BatonError(ClientErrorCode.CLIENT_CLOSED, 'the client is closed'));
+    }
     return new Promise<ServerMessage>((resolve, reject) => {
-      this.pending.set(id, { op: message.op, sentAt: performance.now(), resolve, reject, onQueued });
-      this.send(message);
+      this.pending.set(id, { op, sentAt: performance.now(), resolve, reject, onQueued });
+      this.sendText(text);
     });
   }
 
   private send(message: OutgoingMessage): void {
-    const text = encodeMessage(message as never);
+    this.sendText(encodeMessage(message as never));
+  }
+
+  private sendText(text: string): void {
     if (this.ready && this.connection) this.connection.send(text);
     else this.outbox.push(text);
   }
@@ -572,3 +583,4 @@ function delay(milliseconds: number): Promise<void> {
 }
 
 export type { ErrorCode };
+

@@ -32,9 +32,11 @@ let connectionCount = 0;
  * checking or escaping anything. A message with a raw `\n` is a caller bug and
  * would arrive as two (invalid) messages.
  *
- * Writes made within one event-loop turn go out as one `socket.write` on the
- * next turn (`setImmediate`), so a burst of replies costs one syscall, while
- * `noDelay` keeps a lone reply from waiting for Nagle's algorithm.
+ * Writes are batched: replies sent while a received chunk's messages are
+ * handled go out in one `socket.write` when the chunk is done, and other
+ * writes made together go out in one `socket.write` from a microtask, so a
+ * burst of replies costs one syscall, while `noDelay` keeps a lone reply from
+ * waiting for Nagle's algorithm.
  *
  * Backpressure is not applied: when the socket's buffer is full (`write`
  * returns false) messages keep queueing in memory. The server bounds what it
@@ -52,6 +54,8 @@ export class TcpConnection implements Connection {
   readonly #closeGraceMs: number;
   #outgoing: string[] = [];
   #flushScheduled = false;
+  /** True while #receive hands messages to the handlers: sends wait for its single write. */
+  #receiving = false;
   /** Once set, sends are dropped and input is ignored: the connection is on its way out. */
   #closing = false;
   /** Why the connection failed, if it did; reported with onClose. */
@@ -96,6 +100,10 @@ export class TcpConnection implements Connection {
       return;
     }
     this.#outgoing.push(message);
+    if (this.#receiving) {
+      // #receive writes everything once its messages are handled.
+      return;
+    }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(() => {
@@ -122,8 +130,19 @@ export class TcpConnection implements Connection {
       return;
     }
     const { lines, oversized } = this.#decoder.push(chunk);
-    for (const line of lines) {
-      this.#inbox.push(line);
+    // Handlers run right here (see Inbox.pushFromEventLoop); what they send
+    // in reply goes out in one write at the end, without waiting for a
+    // microtask.
+    this.#receiving = true;
+    try {
+      for (const line of lines) {
+        this.#inbox.pushFromEventLoop(line);
+      }
+    } finally {
+      this.#receiving = false;
+    }
+    if (this.#outgoing.length > 0 && !this.#closing) {
+      this.#flush();
     }
     if (oversized) {
       this.#error ??= new Error(`message larger than ${this.#maxMessageBytes} bytes; connection closed`);

@@ -63,7 +63,7 @@ export class WsClientConnection implements Connection {
       closeAsTooBig(this.#socket);
       return;
     }
-    this.#delivery.push(text);
+    this.#delivery.pushFromEventLoop(text);
   }
 
   #finish(error: Error | undefined): void {

@@ -108,7 +108,7 @@ export class WsServerConnection implements Connection {
       return;
     }
     // Binary messages are decoded too (invalid bytes become U+FFFD) so the server can answer them with an error.
-    this.#delivery.push(bytes.toString('utf8'));
+    this.#delivery.pushFromEventLoop(bytes.toString('utf8'));
   }
 
   #finish(error: Error | undefined): void {

@@ -180,7 +180,7 @@ export class ZmqClientConnection implements Connection {
         return;
       }
       // Anything before WELCOME is buffered by the delivery like everything before setHandlers.
-      this.#delivery.push(frame.toString('utf8'));
+      this.#delivery.pushFromEventLoop(frame.toString('utf8'));
       return;
     }
     switch (controlFrameType(frame)) {

@@ -91,7 +91,7 @@ export class ZmqServerConnection implements Connection {
       this.fail(error, oversizedReply);
       return;
     }
-    this.#delivery.push(frame.toString('utf8'));
+    this.#delivery.pushFromEventLoop(frame.toString('utf8'));
   }
 
   /** The peer said GOODBYE; a reason makes it an error. */
