@@ -88,7 +88,8 @@ interface Session {
   readonly openedAt: number;
   expiresAt: number;
   ended: boolean;
-  readonly held: Set<Holder>;
+  /** Unordered; each holder knows its index (swap-remove keeps removal O(1) without a hash table). */
+  readonly held: Holder[];
   readonly waiting: Map<RequestId, Waiter>;
 }
 
@@ -100,6 +101,8 @@ interface Holder {
   readonly token: string;
   readonly grantedAt: number;
   readonly lockDelayMs: number;
+  /** Where this holder sits in its session's `held`. */
+  heldIndex: number;
 }
 
 interface Waiter {
@@ -124,6 +127,8 @@ interface Resource {
   blockedUntil: number;
   /** Nobody holds or waits for it: it counts as absent, and is swept out in bulk (see {@link LockMachine.sweepIdle}). */
   idle: boolean;
+  /** Already in the machine's `dirty` list for the next settle. */
+  dirty: boolean;
 }
 
 const INPUT_TYPES: ReadonlySet<string> = new Set<Input['type']>([
@@ -212,7 +217,8 @@ export class LockMachine {
   private reservedThrough: bigint;
   private now = -Infinity;
   private effects: Effect[] = [];
-  private readonly dirty = new Set<Resource>();
+  /** Resources to settle, each once (its `dirty` flag says so): an array, not a Set, as this is on every release. */
+  private readonly dirty: Resource[] = [];
   private holderCount = 0;
   private waiterCount = 0;
 
@@ -314,7 +320,7 @@ export class LockMachine {
       client: session.client,
       leaseMs: session.leaseMs,
       expiresAt: session.expiresAt,
-      held: session.held.size,
+      held: session.held.length,
       waiting: session.waiting.size,
     }));
   }
@@ -372,7 +378,7 @@ export class LockMachine {
         break;
       }
       case 'lock-delay':
-        this.dirty.add(deadline.resource);
+        this.markDirty(deadline.resource);
         break;
     }
   }
@@ -393,7 +399,7 @@ export class LockMachine {
       openedAt: this.now,
       expiresAt: this.now + leaseMs,
       ended: false,
-      held: new Set(),
+      held: [],
       waiting: new Map(),
     };
     this.sessions.set(session.id, session);
@@ -432,7 +438,7 @@ export class LockMachine {
     if (session.waiting.has(input.request)) {
       return this.reject(session.id, input.request, ErrorCode.DUPLICATE_REQUEST, `request ${JSON.stringify(input.request)} is already waiting`);
     }
-    if (session.waiting.size + session.held.size >= MAX_REQUESTS_PER_SESSION) {
+    if (session.waiting.size + session.held.length >= MAX_REQUESTS_PER_SESSION) {
       return this.reject(session.id, input.request, ErrorCode.TOO_MANY_REQUESTS, `a session may have at most ${MAX_REQUESTS_PER_SESSION} requests`);
     }
 
@@ -546,11 +552,15 @@ export class LockMachine {
   // ---- phase 3 (and each instant of phase 1): grants ----
 
   private settle(): void {
-    for (const resource of this.dirty) {
-      this.dirty.delete(resource);
+    const dirty = this.dirty;
+    // By index: a resource marked while settling is settled in this same pass.
+    for (let index = 0; index < dirty.length; index++) {
+      const resource = dirty[index]!;
+      resource.dirty = false;
       this.grantFromQueue(resource);
       this.dropIfIdle(resource);
     }
+    dirty.length = 0;
   }
 
   private grantFromQueue(resource: Resource): void {
@@ -583,10 +593,10 @@ export class LockMachine {
       this.effects.push({ type: 'reserve-tokens', through: this.reservedThrough.toString() });
     }
     const token = value.toString();
-    const holder: Holder = { session, request, resource, mode, token, grantedAt: this.now, lockDelayMs };
+    const holder: Holder = { session, request, resource, mode, token, grantedAt: this.now, lockDelayMs, heldIndex: session.held.length };
     resource.holders.set(token, holder);
     if (mode === 'exclusive') resource.exclusiveHeld = true;
-    session.held.add(holder);
+    session.held.push(holder);
     this.holderCount++;
     this.effects.push({ type: 'granted', session: session.id, request, resource: resource.name, mode, token, waitedMs: this.now - since });
   }
@@ -594,7 +604,7 @@ export class LockMachine {
   // ---- bookkeeping ----
 
   private createResource(name: string): Resource {
-    const resource: Resource = { name, holders: new Map(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity, idle: false };
+    const resource: Resource = { name, holders: new Map(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity, idle: false, dirty: false };
     this.resources.set(name, resource);
     return resource;
   }
@@ -626,9 +636,20 @@ export class LockMachine {
     const resource = holder.resource;
     resource.holders.delete(holder.token);
     if (holder.mode === 'exclusive') resource.exclusiveHeld = false;
-    holder.session.held.delete(holder);
+    const held = holder.session.held;
+    const last = held.pop()!;
+    if (last !== holder) {
+      held[holder.heldIndex] = last;
+      last.heldIndex = holder.heldIndex;
+    }
     this.holderCount--;
-    this.dirty.add(resource);
+    this.markDirty(resource);
+  }
+
+  private markDirty(resource: Resource): void {
+    if (resource.dirty) return;
+    resource.dirty = true;
+    this.dirty.push(resource);
   }
 
   private removeWaiter(waiter: Waiter): void {
@@ -638,7 +659,7 @@ export class LockMachine {
     if (index >= 0) queue.splice(index, 1);
     waiter.session.waiting.delete(waiter.request);
     this.waiterCount--;
-    this.dirty.add(waiter.resource);
+    this.markDirty(waiter.resource);
   }
 
   private endSession(session: Session, reason: 'closed' | 'disconnected' | 'lease-expired', request: RequestId | undefined): void {
@@ -647,7 +668,7 @@ export class LockMachine {
     const withdrawn = session.waiting.size;
     for (const waiter of [...session.waiting.values()]) this.removeWaiter(waiter);
     const released: FreedLock[] = [];
-    for (const holder of [...session.held]) {
+    for (const holder of inGrantOrder(session.held)) {
       this.removeHolder(holder);
       released.push({ resource: holder.resource.name, token: holder.token });
       if (reason === 'lease-expired') {
@@ -695,4 +716,9 @@ export class LockMachine {
     if (resource.blockedUntil > now) snapshot.blockedUntil = resource.blockedUntil;
     return snapshot;
   }
+}
+
+/** A copy of `holders` in the order they were granted (token order), as `held` itself is unordered. */
+function inGrantOrder(holders: readonly Holder[]): Holder[] {
+  return [...holders].sort((a, b) => a.token.length - b.token.length || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
 }

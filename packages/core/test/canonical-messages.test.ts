@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeCanonicalReply, decodeCanonicalRequest } from '../src/canonical-messages.js';
+import { decodeClientMessageInGeneral } from '../src/protocol.js';
+
+/** Characters a resource name may have, and some it may not (quotes, escapes, separators, non-ASCII). */
+const nameCharacter = fc.constantFrom(...'abcXYZ019_.-', '/', '"', '\\', ' ', 'é', '\u0000', '\n');
+// Valid values weigh most, so that most texts reach the fast path; the rest probe its edges.
+const resourceName = fc.oneof(
+  { weight: 6, arbitrary: fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,130}$/) },
+  { weight: 1, arbitrary: fc.array(nameCharacter, { maxLength: 140 }).map((characters) => characters.join('')) },
+);
+const requestId = fc.oneof(
+  { weight: 6, arbitrary: fc.nat() },
+  { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 10n ** 17n }).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('007', '-1', '1e3', '1.5', '0', '999999999999999', '9999999999999999') },
+);
+const token = fc.oneof(
+  { weight: 6, arbitrary: fc.bigInt({ min: 1n, max: 10n ** 20n - 1n }).map(String) },
+  { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 10n ** 21n }).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('01', '', 'x', '18446744073709551615', '0') },
+);
+const mode = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('exclusive', 'shared') }, { weight: 1, arbitrary: fc.constantFrom('Exclusive', 'exclusive ', '') });
+
+/** Texts in the canonical layouts, with values good and bad. */
+const canonicalLayouts = fc.oneof(
+  fc.tuple(requestId, resourceName, mode).map(([id, resource, chosen]) => `{"op":"acquire","id":${id},"resource":"${resource}","mode":"${chosen}"}`),
+  fc.tuple(requestId, resourceName, token).map(([id, resource, value]) => `{"op":"release","id":${id},"resource":"${resource}","token":"${value}"}`),
+);
+
+/** Canonical texts with one random edit: a character dropped, changed or added. */
+const edited = fc.tuple(canonicalLayouts, fc.nat(), fc.constantFrom('drop', 'replace', 'insert'), fc.constantFrom(' ', '"', '\\', '0', 'a', ',', '}', '{', '\u00e9')).map(([text, at, edit, character]) => {
+  const index = at % (text.length + 1);
+  if (edit === 'drop') return text.slice(0, index) + text.slice(index + 1);
+  if (edit === 'replace') return text.slice(0, index) + character + text.slice(index + 1);
+  return text.slice(0, index) + character + text.slice(index);
+});
+
+/** Objects serialised by JSON.stringify: other key orders, optional fields, wrong types. */
+const serialised = fc
+  .record(
+    {
+      op: fc.constantFrom('acquire', 'release', 'granted'),
+      id: fc.oneof(fc.nat(), fc.string({ maxLength: 5 }), fc.double()),
+      resource: resourceName,
+      mode,
+      token,
+      waitMs: fc.nat(),
+    },
+    { requiredKeys: ['op'] },
+  )
+  .map((fields) => JSON.stringify(fields));
+
+const texts = fc.oneof(canonicalLayouts, edited, serialised);
+
+describe('the canonical fast path', () => {
+  it('decodes a text exactly as the general decoder does, or leaves it to it', () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(texts, (text) => {
+        const canonical = decodeCanonicalRequest(text);
+        if (canonical === undefined) return;
+        fast++;
+        expect(decodeClientMessageInGeneral(text)).toEqual({ ok: true, message: canonical });
+      }),
+      { numRuns: 20_000 },
+    );
+    // The generators must reach the fast path often, or the property says little.
+    expect(fast).toBeGreaterThan(2_000);
+  });
+
+  it('takes the texts the SDK writes', () => {
+    expect(decodeCanonicalRequest('{"op":"acquire","id":1,"resource":"file_A","mode":"exclusive"}')).toEqual({ op: 'acquire', id: 1, resource: 'file_A', mode: 'exclusive' });
+    expect(decodeCanonicalRequest('{"op":"release","id":2,"resource":"file_A","token":"17"}')).toEqual({ op: 'release', id: 2, resource: 'file_A', token: '17' });
+    expect(decodeCanonicalRequest(`{"op":"acquire","id":1,"resource":"${'a'.repeat(129)}","mode":"exclusive"}`)).toBeUndefined();
+    expect(decodeCanonicalRequest('{"op":"acquire","id":1,"resource":"file_A","mode":"exclusive","waitMs":0}')).toBeUndefined();
+  });
+
+  it('decodes a reply exactly as JSON.parse does, or leaves it to it', () => {
+    const replies = fc.oneof(
+      fc
+        .tuple(requestId, resourceName, mode, token, fc.oneof({ weight: 6, arbitrary: fc.nat() }, { weight: 1, arbitrary: fc.constantFrom(-1, 1.5, 1e21) }))
+        .map(([id, resource, chosen, value, waited]) => `{"op":"granted","id":${id},"resource":"${resource}","mode":"${chosen}","token":"${value}","waitedMs":${waited}}`),
+      fc.tuple(requestId, resourceName, token).map(([id, resource, value]) => `{"op":"released","id":${id},"resource":"${resource}","token":"${value}"}`),
+    );
+    let fast = 0;
+    fc.assert(
+      fc.property(replies, (text) => {
+        const canonical = decodeCanonicalReply(text);
+        if (canonical === undefined) return;
+        fast++;
+        expect(JSON.parse(text)).toEqual(canonical);
+      }),
+      { numRuns: 10_000 },
+    );
+    expect(fast).toBeGreaterThan(1_000);
+  });
+});
