@@ -24,7 +24,8 @@ export interface WorkloadSizes {
    */
   w1: { warmupPairs: number; warmupMs: number; maxPairs: number; maxMs: number; blocks: number };
   w2: { clients: number; warmupMs: number; durationMs: number; blocks: number };
-  w3: { clients: number; durationMs: number };
+  /** W3 runs `warmupMs` before it records anything: the first round of a fresh queue meets cold code paths everywhere. */
+  w3: { clients: number; warmupMs: number; durationMs: number };
   w4: {
     sessions: number;
     locksPerSession: number;
@@ -42,7 +43,7 @@ export const FULL_SIZES: WorkloadSizes = {
   warmupMs: 400,
   w1: { warmupPairs: 1_000, warmupMs: 300, maxPairs: 5_000, maxMs: 1_500, blocks: 10 },
   w2: { clients: 64, warmupMs: 300, durationMs: 2_000, blocks: 8 },
-  w3: { clients: 16, durationMs: 3_000 },
+  w3: { clients: 16, warmupMs: 1_000, durationMs: 3_000 },
   w4: { sessions: 1_000, locksPerSession: 100, smallLocksPerSession: 1, connectedSessions: 10_000, holdMs: 4_000, probeBlocks: 5, probePairs: 2_000 },
 };
 
@@ -51,7 +52,7 @@ export const QUICK_SIZES: WorkloadSizes = {
   warmupMs: 100,
   w1: { warmupPairs: 300, warmupMs: 100, maxPairs: 1_000, maxMs: 250, blocks: 2 },
   w2: { clients: 64, warmupMs: 60, durationMs: 200, blocks: 2 },
-  w3: { clients: 16, durationMs: 400 },
+  w3: { clients: 16, warmupMs: 100, durationMs: 400 },
   w4: { sessions: 100, locksPerSession: 100, smallLocksPerSession: 10, connectedSessions: 1_000, holdMs: 300, probeBlocks: 3, probePairs: 300 },
 };
 

@@ -103,6 +103,8 @@ export interface W3SystemResult {
 
 export interface W3Results {
   clients: number;
+  /** Run before anything is recorded; absent in results written before it existed. */
+  warmupMs?: number;
   durationMs: number;
   systems: Record<string, W3SystemResult>;
 }

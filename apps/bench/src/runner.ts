@@ -471,7 +471,7 @@ async function runW3(context: Context): Promise<W3Results> {
       writeFileSync(counterFile, '0');
       const run = await attempt(context, 'W3', entry.system, repetition, async () => {
         const job = await worker(context, 0).prepare<HandoffResult>({
-          kind: 'handoff', target: entry.target, clients: sizes.w3.clients, resource: `w3-${entry.system}-${repetition}`, counterFile, durationMs: sizes.w3.durationMs,
+          kind: 'handoff', target: entry.target, clients: sizes.w3.clients, resource: `w3-${entry.system}-${repetition}`, counterFile, warmupMs: sizes.w3.warmupMs, durationMs: sizes.w3.durationMs,
         });
         try {
           const result = await job.run();
@@ -486,11 +486,11 @@ async function runW3(context: Context): Promise<W3Results> {
       const fairness = computeFairness(run.waitsMs, run.acquisitionsPerClient);
       context.log(
         `W3 run ${repetition}/${sizes.repetitions} ${entry.system.padEnd(18)} ${formatNumber((run.handoffs * 1000) / run.elapsedMs, 0).padStart(6)} hand-offs/s (${formatNumber((total * 1000) / run.elapsedMs, 0)} acquisitions/s), max/median wait ${formatNumber(fairness.maxOverMedianWait, 2)}, ` +
-          `acquisitions per client ${fairness.minAcquisitions}–${fairness.maxAcquisitions}, hold mean ${formatNumber(run.meanHoldMs, 3)} max ${formatNumber(run.maxHoldMs, 1)} ms, counter ${run.counter}/${total}${run.counter === total ? '' : ' MISMATCH'}`,
+          `acquisitions per client ${fairness.minAcquisitions}–${fairness.maxAcquisitions}, hold mean ${formatNumber(run.meanHoldMs, 3)} max ${formatNumber(run.maxHoldMs, 1)} ms, counter ${run.counter}/${total + run.warmupAcquisitions}${run.counter === total + run.warmupAcquisitions ? '' : ' MISMATCH'}`,
       );
     }
   }
-  const w3: W3Results = { clients: sizes.w3.clients, durationMs: sizes.w3.durationMs, systems: {} };
+  const w3: W3Results = { clients: sizes.w3.clients, warmupMs: sizes.w3.warmupMs, durationMs: sizes.w3.durationMs, systems: {} };
   for (const entry of entries) {
     const list = runs.get(entry.system)!;
     if (list.length === 0) continue;
@@ -507,7 +507,7 @@ async function runW3(context: Context): Promise<W3Results> {
       maxAcquisitions: fairness.map((item) => item.maxAcquisitions),
       equalShare: fairness.map((item) => item.equalShare),
       withinOneOfEqualShare: fairness.every((item) => item.withinOneOfEqualShare),
-      counterCorrect: list.every((run) => run.counter === run.acquisitionsPerClient.reduce((sum, count) => sum + count, 0)),
+      counterCorrect: list.every((run) => run.counter === run.warmupAcquisitions + run.acquisitionsPerClient.reduce((sum, count) => sum + count, 0)),
       ...(entry.retryDelayMs === undefined ? {} : { retryDelayMs: entry.retryDelayMs, retryJitterMs: entry.retryJitterMs }),
     };
   }

@@ -135,7 +135,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   if (results.w3) {
     const w3 = results.w3;
-    lines.push(`## W3: ${w3.clients} clients on ONE resource, each holder increments a counter in a shared file (${formatNumber(w3.durationMs / 1000, 1)} s per repetition)`);
+    lines.push(`## W3: ${w3.clients} clients on ONE resource, each holder increments a counter in a shared file (${formatNumber(w3.durationMs / 1000, 1)} s per repetition${w3.warmupMs ? `, after ${formatNumber(w3.warmupMs / 1000, 1)} s of warm-up that is not recorded` : ''})`);
     lines.push('');
     const rows = [['system', 'hand-offs/s (to another client)', 'acquisitions/s', 'max ÷ median wait', 'median / max wait ms', 'hold: mean / max ms', 'acquisitions per client, min–max (equal share)', 'counter']];
     for (const [system, result] of Object.entries(w3.systems)) {

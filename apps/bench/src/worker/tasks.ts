@@ -53,11 +53,16 @@ export interface HandoffTask {
   clients: number;
   resource: string;
   counterFile: string;
+  /** Run this long first without recording anything. */
+  warmupMs: number;
   durationMs: number;
 }
 
+/** W3's measurements cover the requests made after the warm-up; only the counter check also counts the warm-up's. */
 export interface HandoffResult {
   acquisitionsPerClient: number[];
+  /** Acquisitions during the warm-up, all clients together: the counter file counts them too. */
+  warmupAcquisitions: number;
   /** Acquisitions by another client than the previous holder. */
   handoffs: number;
   /** Every wait, from asking to holding, milliseconds. */

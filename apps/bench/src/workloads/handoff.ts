@@ -45,7 +45,8 @@ export async function prepareHandoff(task: HandoffTask, name: string): Promise<J
       let handoffs = 0;
       let maxHoldMs = 0;
       let totalHoldMs = 0;
-      const start = performance.now();
+      let warmupAcquisitions = 0;
+      const start = performance.now() + task.warmupMs;
       const until = start + task.durationMs;
       const acquisitionsPerClient = await Promise.all(
         clients.map(async (client, index) => {
@@ -55,20 +56,24 @@ export async function prepareHandoff(task: HandoffTask, name: string): Promise<J
             const asked = performance.now();
             const lock = await client.acquire(task.resource);
             const held = performance.now();
-            waitsMs.push(held - asked);
             const previous = incrementCounter(task.counterFile, me);
+            const holdMs = performance.now() - held;
+            await lock.release();
+            if (asked < start) {
+              warmupAcquisitions++;
+              continue;
+            }
+            waitsMs.push(held - asked);
             if (previous.holder !== me) handoffs++;
             acquisitions++;
-            const holdMs = performance.now() - held;
             totalHoldMs += holdMs;
             if (holdMs > maxHoldMs) maxHoldMs = holdMs;
-            await lock.release();
           }
           return acquisitions;
         }),
       );
       const acquisitions = acquisitionsPerClient.reduce((sum, count) => sum + count, 0);
-      return { acquisitionsPerClient, waitsMs, handoffs, meanHoldMs: acquisitions === 0 ? 0 : totalHoldMs / acquisitions, maxHoldMs, elapsedMs: performance.now() - start };
+      return { acquisitionsPerClient, warmupAcquisitions, waitsMs, handoffs, meanHoldMs: acquisitions === 0 ? 0 : totalHoldMs / acquisitions, maxHoldMs, elapsedMs: performance.now() - start };
     },
     dispose: () => closeAll(clients),
   };
