@@ -166,7 +166,8 @@ export class BatonClient implements LockOwner, AsyncDisposable {
       throw new BatonError(ClientErrorCode.TIMEOUT, `${resource} was not granted within ${options.waitMs ?? 0} ms`);
     }
     if (message.op !== 'granted') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to acquire`);
-    const lock = this.adopt(message.resource, message.mode, message.token, message.waitedMs);
+    // The caller's own name string, not the reply's (which may be a view into the whole reply text).
+    const lock = this.adopt(resource, message.mode, message.token, message.waitedMs);
     if (abortRequested) {
       await lock.release().catch(() => {});
       throw abortedError(resource);

@@ -39,7 +39,7 @@ export function decodeCanonicalRequest(text: string): AcquireMessage | ReleaseMe
   if (first === 0x61 /* a */) {
     const match = ACQUIRE.exec(text);
     if (match === null) return undefined;
-    return { op: 'acquire', id: Number(match[1]), resource: match[2]!, mode: match[3] as LockMode };
+    return { op: 'acquire', id: Number(match[1]), resource: match[2]!, mode: modeLiteral(match[3]) };
   }
   if (first === 0x72 /* r */) {
     const match = RELEASE.exec(text);
@@ -55,7 +55,7 @@ export function decodeCanonicalReply(text: string): GrantedMessage | ReleasedMes
   if (text.charCodeAt(PREFIX.length) === 0x67 /* g */) {
     const match = GRANTED.exec(text);
     if (match === null) return undefined;
-    return { op: 'granted', id: Number(match[1]), resource: match[2]!, mode: match[3] as LockMode, token: match[4]!, waitedMs: Number(match[5]) };
+    return { op: 'granted', id: Number(match[1]), resource: match[2]!, mode: modeLiteral(match[3]), token: match[4]!, waitedMs: Number(match[5]) };
   }
   if (text.startsWith('released"', PREFIX.length)) {
     const match = RELEASED.exec(text);
@@ -63,4 +63,13 @@ export function decodeCanonicalReply(text: string): GrantedMessage | ReleasedMes
     return { op: 'released', id: Number(match[1]), resource: match[2]!, token: match[3]! };
   }
   return undefined;
+}
+
+/**
+ * The mode as the literal constant, not the matched text: a holder keeps its
+ * mode for as long as it holds, and a fresh copy of "exclusive" per lock is
+ * 30 bytes that JSON.parse (which shares short strings) never cost.
+ */
+function modeLiteral(matched: string | undefined): LockMode {
+  return matched === 'shared' ? 'shared' : 'exclusive';
 }

@@ -603,7 +603,8 @@ export class LockMachine {
 
   // ---- bookkeeping ----
 
-  private createResource(name: string): Resource {
+  private createResource(requestedName: string): Resource {
+    const name = ownCopy(requestedName);
     const resource: Resource = { name, holders: new Map(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity, idle: false, dirty: false };
     this.resources.set(name, resource);
     return resource;
@@ -721,4 +722,16 @@ export class LockMachine {
 /** A copy of `holders` in the order they were granted (token order), as `held` itself is unordered. */
 function inGrantOrder(holders: readonly Holder[]): Holder[] {
   return [...holders].sort((a, b) => a.token.length - b.token.length || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+}
+
+/**
+ * A string that shares no memory with the text it was cut from. A name taken
+ * out of a received message by a regular expression is, in V8, a view into
+ * the whole message (a sliced string), and a resource keeps its name as long
+ * as it exists: with 100,000 held locks that pins 100,000 messages. Joining
+ * the characters builds a fresh flat string. Runs once per resource created,
+ * never per request on an existing one.
+ */
+function ownCopy(text: string): string {
+  return text.split('').join('');
 }
