@@ -63,14 +63,19 @@ export function welcomeMessage(
 export function encodeEffect(effect: Effect): string | undefined {
   switch (effect.type) {
     case 'granted':
-      return `{"op":"granted","id":${JSON.stringify(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","token":"${effect.token}","waitedMs":${Math.round(effect.waitedMs)}}`;
+      return `{"op":"granted","id":${idText(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","token":"${effect.token}","waitedMs":${Math.round(effect.waitedMs)}}`;
     case 'released':
-      return `{"op":"released","id":${JSON.stringify(effect.request)},"resource":"${effect.resource}","token":"${effect.token}"}`;
+      return `{"op":"released","id":${idText(effect.request)},"resource":"${effect.resource}","token":"${effect.token}"}`;
     case 'queued':
-      return `{"op":"queued","id":${JSON.stringify(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","position":${effect.position}}`;
+      return `{"op":"queued","id":${idText(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","position":${effect.position}}`;
     default: {
       const message = messageForEffect(effect);
       return message === undefined ? undefined : encodeMessage(message);
     }
   }
+}
+
+/** A request id as JSON: numbers (what the SDK sends) without a JSON.stringify call. */
+function idText(id: string | number): string {
+  return typeof id === 'number' ? String(id) : JSON.stringify(id);
 }

@@ -51,6 +51,16 @@ export class LineDecoder {
   /** Feeds the next chunk of the stream. */
   push(chunk: Buffer): DecodedLines {
     const lines: string[] = [];
+    const oversized = this.pushEach(chunk, (line) => lines.push(line));
+    return { lines, oversized };
+  }
+
+  /**
+   * Feeds the next chunk and hands each complete line to `onLine` as soon as
+   * it is cut, without collecting them (the connection's hot path). Returns
+   * whether a line over the limit was seen.
+   */
+  pushEach(chunk: Buffer, onLine: (line: string) => void): boolean {
     let start = 0;
     while (!this.#oversized && start < chunk.length) {
       const newline = chunk.indexOf(LINE_FEED, start);
@@ -75,12 +85,12 @@ export class LineDecoder {
         this.#refuse();
         break;
       }
-      if (line.length > 0) {
-        lines.push(line.toString('utf8'));
-      }
       start = newline + 1;
+      if (line.length > 0) {
+        onLine(line.toString('utf8'));
+      }
     }
-    return { lines, oversized: this.#oversized };
+    return this.#oversized;
   }
 
   #joinWith(last: Buffer): Buffer {

@@ -125,19 +125,22 @@ export class TcpConnection implements Connection {
     this.#inbox.setHandlers(handlers);
   }
 
+  /** Bound once: the decoder calls it for every line. */
+  readonly #deliverLine = (line: string): void => {
+    this.#inbox.pushFromEventLoop(line);
+  };
+
   #receive(chunk: Buffer): void {
     if (this.#closing) {
       return;
     }
-    const { lines, oversized } = this.#decoder.push(chunk);
     // Handlers run right here (see Inbox.pushFromEventLoop); what they send
     // in reply goes out in one write at the end, without waiting for a
     // microtask.
+    let oversized: boolean;
     this.#receiving = true;
     try {
-      for (const line of lines) {
-        this.#inbox.pushFromEventLoop(line);
-      }
+      oversized = this.#decoder.pushEach(chunk, this.#deliverLine);
     } finally {
       this.#receiving = false;
     }
@@ -181,10 +184,12 @@ export class TcpConnection implements Connection {
   /** The queued messages as one string of lines, emptying the queue. */
   #takeOutgoing(): string {
 
-    if (this.#outgoing.length === 0) {
+    const outgoing = this.#outgoing;
+    if (outgoing.length === 0) {
       return '';
     }
-    const text = `${this.#outgoing.join('\n')}\n`;
+    // One message is the usual case (a reply to one request): skip the join.
+    const text = outgoing.length === 1 ? `${outgoing[0]}\n` : `${outgoing.join('\n')}\n`;
     this.#outgoing = [];
     return text;
   }
