@@ -146,8 +146,9 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     if (signal?.aborted) throw abortedError(resource);
     const mode = options.mode ?? 'exclusive';
     const id = this.nextRequestId++;
-    let abortRequested = false;
     const reply = this.requestText('acquire', id, acquireText(id, resource, mode, options), options.onQueued);
+    if (!signal) return this.lockFromReply(await reply, resource, options);
+    let abortRequested = false;
     const onAbort = () => {
       if (!this.pending.has(id)) return;
       abortRequested = true;
@@ -155,24 +156,29 @@ export class BatonClient implements LockOwner, AsyncDisposable {
       // withdrawn (and rejected as ABORTED), or its grant won the race.
       this.request({ op: 'cancel', id: this.nextRequestId++, target: id }).catch(() => {});
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     let message: ServerMessage;
     try {
       message = await reply;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
-    if (message.op === 'timeout') {
-      throw new BatonError(ClientErrorCode.TIMEOUT, `${resource} was not granted within ${options.waitMs ?? 0} ms`);
-    }
-    if (message.op !== 'granted') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to acquire`);
-    // The caller's own name string, not the reply's (which may be a view into the whole reply text).
-    const lock = this.adopt(resource, message.mode, message.token, message.waitedMs);
+    const lock = this.lockFromReply(message, resource, options);
     if (abortRequested) {
       await lock.release().catch(() => {});
       throw abortedError(resource);
     }
     return lock;
+  }
+
+  /** The Lock an acquire's reply grants, or the error it means. */
+  private lockFromReply(message: ServerMessage, resource: string, options: AcquireOptions): Lock {
+    if (message.op === 'timeout') {
+      throw new BatonError(ClientErrorCode.TIMEOUT, `${resource} was not granted within ${options.waitMs ?? 0} ms`);
+    }
+    if (message.op !== 'granted') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to acquire`);
+    // The caller's own name string, not the reply's (which may be a view into the whole reply text).
+    return this.adopt(resource, message.mode, message.token, message.waitedMs);
   }
 
   /** A try-lock: the lock if it is free right now, otherwise undefined. Never waits in the queue. */
