@@ -66,6 +66,7 @@ import {
   MIN_LEASE_MS,
   TOKEN_RESERVATION_BLOCK,
 } from './limits.js';
+import { HolderSet } from './holder-set.js';
 import { MinHeap } from './min-heap.js';
 import { resourceNameProblem } from './resource-name.js';
 
@@ -119,7 +120,7 @@ interface Waiter {
 interface Resource {
   readonly name: string;
   /** Current holders by token. */
-  readonly holders: Map<string, Holder>;
+  readonly holders: HolderSet<Holder>;
   exclusiveHeld: boolean;
   /** Waiters in arrival order. */
   readonly queue: Waiter[];
@@ -530,7 +531,7 @@ export class LockMachine {
   private forceRelease(input: ForceReleaseInput): void {
     const resource = this.resources.get(input.resource);
     const holders = resource
-      ? [...resource.holders.values()].filter((holder) => input.token === undefined || holder.token === input.token)
+      ? resource.holders.toArray().filter((holder) => input.token === undefined || holder.token === input.token)
       : [];
     if (holders.length === 0) {
       const what = input.token === undefined ? `no lock on ${input.resource} is held` : `no lock on ${input.resource} with token ${input.token} is held`;
@@ -594,7 +595,7 @@ export class LockMachine {
     }
     const token = value.toString();
     const holder: Holder = { session, request, resource, mode, token, grantedAt: this.now, lockDelayMs, heldIndex: session.held.length };
-    resource.holders.set(token, holder);
+    resource.holders.add(holder);
     if (mode === 'exclusive') resource.exclusiveHeld = true;
     session.held.push(holder);
     this.holderCount++;
@@ -605,7 +606,7 @@ export class LockMachine {
 
   private createResource(requestedName: string): Resource {
     const name = ownCopy(requestedName);
-    const resource: Resource = { name, holders: new Map(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity, idle: false, dirty: false };
+    const resource: Resource = { name, holders: new HolderSet<Holder>(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity, idle: false, dirty: false };
     this.resources.set(name, resource);
     return resource;
   }
@@ -692,7 +693,7 @@ export class LockMachine {
     const now = this.now;
     const snapshot: ResourceSnapshot = {
       resource: resource.name,
-      holders: [...resource.holders.values()].map((holder) => ({
+      holders: resource.holders.toArray().map((holder) => ({
         session: holder.session.id,
         client: holder.session.client,
         request: holder.request,
