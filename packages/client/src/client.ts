@@ -590,4 +590,3 @@ function delay(milliseconds: number): Promise<void> {
 }
 
 export type { ErrorCode };
-

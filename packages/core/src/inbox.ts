@@ -1,3 +1,4 @@
+import { reportHandlerError } from './report-handler-error.js';
 import type { ConnectionHandlers } from './transport.js';
 
 /**
@@ -76,9 +77,7 @@ export class Inbox {
     } catch (error) {
       // Report it as push's microtask would, and return normally so the
       // caller goes on with the messages behind this one.
-      queueMicrotask(() => {
-        throw error;
-      });
+      reportHandlerError(error);
     } finally {
       this.#delivering = false;
     }
@@ -123,8 +122,6 @@ export class Inbox {
     if (handlers === undefined) {
       return;
     }
-    // Take the whole queue at once (no O(n) shift per message); messages that
-    // arrive while handlers run land in a fresh queue and go round again.
     this.#delivering = true;
     try {
       this.#deliverQueued(handlers);
@@ -138,6 +135,8 @@ export class Inbox {
   }
 
   #deliverQueued(handlers: ConnectionHandlers): void {
+    // Take the whole queue at once (no O(n) shift per message); messages that
+    // arrive while handlers run land in a fresh queue and go round again.
     while (this.#messages.length > 0 && !this.#discarding) {
       const batch = this.#messages;
       this.#messages = [];

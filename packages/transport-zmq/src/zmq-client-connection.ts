@@ -1,6 +1,5 @@
-import { Inbox } from '@baton/core';
 import { performance } from 'node:perf_hooks';
-import { MAX_MESSAGE_BYTES, type Connection, type ConnectionHandlers } from '@baton/core';
+import { Inbox, MAX_MESSAGE_BYTES, reportHandlerError, type Connection, type ConnectionHandlers } from '@baton/core';
 import { Dealer } from 'zeromq';
 import {
   ControlFrameType,
@@ -22,7 +21,6 @@ import {
   OVERSIZED_FRAME_READ_FACTOR,
 } from './defaults.js';
 import { OrderedSender } from './ordered-sender.js';
-import { reportHandlerError } from './report-handler-error.js';
 import { hostAndPort, isIpv6Host, tcpEndpoint } from './zmq-endpoint.js';
 import type { ZmqDialOptions } from './zmq-options.js';
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { MAX_MESSAGE_BYTES, type Connection, type Listener } from '@baton/core';
+import { MAX_MESSAGE_BYTES, reportHandlerError, type Connection, type Listener } from '@baton/core';
 import { Router } from 'zeromq';
 import {
   ControlFrameType,
@@ -19,7 +19,6 @@ import {
 } from './defaults.js';
 import { OrderedSender } from './ordered-sender.js';
 import type { OutgoingFrame, ZmqConnectionOwner } from './outgoing-frame.js';
-import { reportHandlerError } from './report-handler-error.js';
 import { hostAndPort, isIpv6Host, portOfEndpoint, tcpEndpoint } from './zmq-endpoint.js';
 import type { ZmqListenOptions } from './zmq-options.js';
 import { ZmqServerConnection } from './zmq-server-connection.js';
