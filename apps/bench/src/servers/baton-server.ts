@@ -51,7 +51,7 @@ export class BatonServer {
       cwd: options.cwd,
       stdio: options.memoryProbe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
-    try {
+    return child.stopUnless(async () => {
       const [zmq, tcp, ws] = await Promise.all([
         child.waitForLine(/^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+)$/),
         child.waitForLine(/^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+) \(transport: tcp\)$/),
@@ -62,10 +62,7 @@ export class BatonServer {
         zmq: `zmq://127.0.0.1:${zmq[1]}`,
         ws: `ws://127.0.0.1:${ws[1]}`,
       });
-    } catch (error) {
-      await child.stop();
-      throw error;
-    }
+    });
   }
 
   /** RSS now; with the memory probe loaded, also heap and RSS after a full GC. */

@@ -13,7 +13,7 @@ export class EchoServer {
     const entry = benchEntry('servers/echo-server-main');
     const profile = cpuProfileDirectory ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDirectory] : [];
     const child = new ManagedProcess('echo-server', process.execPath, [...entry.nodeFlags, ...profile, entry.file], { cwd });
-    try {
+    return child.stopUnless(async () => {
       const ports = {} as Record<TransportName, number>;
       await Promise.all(
         (['tcp', 'zmq', 'ws'] as const).map(async (transport) => {
@@ -22,10 +22,7 @@ export class EchoServer {
         }),
       );
       return new EchoServer(child, ports);
-    } catch (error) {
-      await child.stop();
-      throw error;
-    }
+    });
   }
 
   stop(): Promise<void> {

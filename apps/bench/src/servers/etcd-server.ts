@@ -1,19 +1,11 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { commandVersion } from './command-version.js';
 import { freePort } from './free-port.js';
 import { ManagedProcess } from './managed-process.js';
 
-const run = promisify(execFile);
-
 /** `etcd --version` → "3.4.23", or undefined when it is not installed. */
-export async function etcdVersion(): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('etcd', ['--version']);
-    return /etcd Version: (\S+)/.exec(stdout)?.[1];
-  } catch {
-    return undefined;
-  }
+export function etcdVersion(): Promise<string | undefined> {
+  return commandVersion('etcd', ['--version'], /etcd Version: (\S+)/);
 }
 
 /**
@@ -42,13 +34,10 @@ export class EtcdServer {
       '--logger', 'zap',
       '--log-outputs', 'stderr',
     ], { cwd: temporaryDirectory });
-    try {
+    return child.stopUnless(async () => {
       await child.waitForLine(/ready to serve client requests|serving client traffic/);
       return new EtcdServer(child, client);
-    } catch (error) {
-      await child.stop();
-      throw error;
-    }
+    });
   }
 
   stop(): Promise<void> {

@@ -77,6 +77,20 @@ export class ManagedProcess {
     return !this.hasExited;
   }
 
+  /**
+   * What `ready` gives (waiting for start-up lines, say); when it fails the
+   * process is stopped before the error goes on, so a server that never came
+   * up is not left running.
+   */
+  async stopUnless<T>(ready: () => Promise<T>): Promise<T> {
+    try {
+      return await ready();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
   /** The last lines the process printed (stdout and stderr together). */
   tail(lines = 20): string {
     return this.recent.slice(-lines).join('\n');

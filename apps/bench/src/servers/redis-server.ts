@@ -1,20 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { commandVersion } from './command-version.js';
 import { freePort } from './free-port.js';
 import { ManagedProcess } from './managed-process.js';
 
-const run = promisify(execFile);
-
 /** `redis-server --version` → "7.0.15", or undefined when it is not installed. */
-export async function redisVersion(): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('redis-server', ['--version']);
-    return /v=(\S+)/.exec(stdout)?.[1];
-  } catch {
-    return undefined;
-  }
+export function redisVersion(): Promise<string | undefined> {
+  return commandVersion('redis-server', ['--version'], /v=(\S+)/);
 }
 
 /** redis-server on 127.0.0.1, no persistence (`--save '' --appendonly no`), its dir in the temp dir. */
@@ -34,13 +26,10 @@ export class RedisServer {
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory, '--daemonize', 'no', '--protected-mode', 'yes', '--maxclients', '20000'],
       { cwd: directory },
     );
-    try {
+    return child.stopUnless(async () => {
       await child.waitForLine(/Ready to accept connections/);
       return new RedisServer(child, port);
-    } catch (error) {
-      await child.stop();
-      throw error;
-    }
+    });
   }
 
   stop(): Promise<void> {
