@@ -23,11 +23,17 @@ const RESOURCE = `([A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_RESOURCE_NAME_LENGTH - 1}}
 /** A fencing token as granted: 1 to 20 digits without a leading zero. */
 const TOKEN = '([1-9][0-9]{0,19})';
 const MODE = '(exclusive|shared)';
+/** A count of at most 15 digits without a leading zero (a safe integer): `seq`, `ack`, `sn`. */
+const COUNT = '(0|[1-9][0-9]{0,14})';
+/** The exactly-once fields as the SDK appends them (docs/protocol.md 3.1), optional as a pair. */
+const SEQUENCE = `(?:,"seq":${COUNT},"ack":${COUNT})?`;
+/** The exactly-once field the server appends to every message of such a session. */
+const STREAM = `(?:,"sn":${COUNT})?`;
 
-const ACQUIRE = new RegExp(`^\\{"op":"acquire","id":${ID},"resource":"${RESOURCE}","mode":"${MODE}"\\}$`);
-const RELEASE = new RegExp(`^\\{"op":"release","id":${ID},"resource":"${RESOURCE}","token":"${TOKEN}"\\}$`);
-const GRANTED = new RegExp(`^\\{"op":"granted","id":${ID},"resource":"${RESOURCE}","mode":"${MODE}","token":"${TOKEN}","waitedMs":(0|[1-9][0-9]{0,14})\\}$`);
-const RELEASED = new RegExp(`^\\{"op":"released","id":${ID},"resource":"${RESOURCE}","token":"${TOKEN}"\\}$`);
+const ACQUIRE = new RegExp(`^\\{"op":"acquire","id":${ID},"resource":"${RESOURCE}","mode":"${MODE}"${SEQUENCE}\\}$`);
+const RELEASE = new RegExp(`^\\{"op":"release","id":${ID},"resource":"${RESOURCE}","token":"${TOKEN}"${SEQUENCE}\\}$`);
+const GRANTED = new RegExp(`^\\{"op":"granted","id":${ID},"resource":"${RESOURCE}","mode":"${MODE}","token":"${TOKEN}","waitedMs":(0|[1-9][0-9]{0,14})${STREAM}\\}$`);
+const RELEASED = new RegExp(`^\\{"op":"released","id":${ID},"resource":"${RESOURCE}","token":"${TOKEN}"${STREAM}\\}$`);
 
 /** Every canonical text starts so; the op's first letter then picks the one expression to try. */
 const PREFIX = '{"op":"';
@@ -39,12 +45,14 @@ export function decodeCanonicalRequest(text: string): AcquireMessage | ReleaseMe
   if (first === 0x61 /* a */) {
     const match = ACQUIRE.exec(text);
     if (match === null) return undefined;
-    return { op: 'acquire', id: Number(match[1]), resource: match[2]!, mode: modeLiteral(match[3]) };
+    const message: AcquireMessage = { op: 'acquire', id: Number(match[1]), resource: match[2]!, mode: modeLiteral(match[3]) };
+    return withSequence(message, match[4], match[5]);
   }
   if (first === 0x72 /* r */) {
     const match = RELEASE.exec(text);
     if (match === null) return undefined;
-    return { op: 'release', id: Number(match[1]), resource: match[2]!, token: match[3]! };
+    const message: ReleaseMessage = { op: 'release', id: Number(match[1]), resource: match[2]!, token: match[3]! };
+    return withSequence(message, match[4], match[5]);
   }
   return undefined;
 }
@@ -55,14 +63,30 @@ export function decodeCanonicalReply(text: string): GrantedMessage | ReleasedMes
   if (text.charCodeAt(PREFIX.length) === 0x67 /* g */) {
     const match = GRANTED.exec(text);
     if (match === null) return undefined;
-    return { op: 'granted', id: Number(match[1]), resource: match[2]!, mode: modeLiteral(match[3]), token: match[4]!, waitedMs: Number(match[5]) };
+    const message: GrantedMessage = { op: 'granted', id: Number(match[1]), resource: match[2]!, mode: modeLiteral(match[3]), token: match[4]!, waitedMs: Number(match[5]) };
+    if (match[6] !== undefined) message.sn = Number(match[6]);
+    return message;
   }
   if (text.startsWith('released"', PREFIX.length)) {
     const match = RELEASED.exec(text);
     if (match === null) return undefined;
-    return { op: 'released', id: Number(match[1]), resource: match[2]!, token: match[3]! };
+    const message: ReleasedMessage = { op: 'released', id: Number(match[1]), resource: match[2]!, token: match[3]! };
+    if (match[4] !== undefined) message.sn = Number(match[4]);
+    return message;
   }
   return undefined;
+}
+
+/**
+ * The matched `seq` and `ack`, when the text had them. A `seq` of 0 is not a
+ * valid one: the text then goes to the general decoder, which refuses it.
+ */
+function withSequence<T extends AcquireMessage | ReleaseMessage>(message: T, seq: string | undefined, ack: string | undefined): T | undefined {
+  if (seq === undefined) return message;
+  if (seq === '0') return undefined;
+  message.seq = Number(seq);
+  message.ack = Number(ack);
+  return message;
 }
 
 /**

@@ -34,6 +34,8 @@ export const ErrorCode = {
   UNKNOWN_SESSION: 'UNKNOWN_SESSION',
   /** A request other than `hello` or `status` on a connection that has no session yet: send `hello` first. */
   NO_SESSION: 'NO_SESSION',
+  /** In an exactly-once session, a request whose `seq` is more than one past the last applied (docs/protocol.md 3.1). */
+  BAD_SEQUENCE: 'BAD_SEQUENCE',
   /** `hello` sent on a connection that already has a session. */
   SESSION_EXISTS: 'SESSION_EXISTS',
   /** The session ended (lease expired or closed); open a new one. */
@@ -44,7 +46,7 @@ export const ErrorCode = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   /** The server is at MAX_CONNECTIONS. */
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
-  /** The server is shutting down. */
+  /** The server is shutting down: pushed to every connection (docs/protocol.md 3.2). */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 

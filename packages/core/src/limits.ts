@@ -45,6 +45,18 @@ export const MAX_CONNECTIONS = 20_000;
 /** Most messages buffered for a session whose connection dropped, waiting for it to resume. */
 export const MAX_DETACHED_OUTBOX = 10_000;
 
+/**
+ * Most messages the server keeps for an exactly-once session until the client
+ * acknowledges them (docs/protocol.md 3.1); past it the session is ended.
+ */
+export const MAX_UNACKNOWLEDGED_MESSAGES = 10_000;
+
+/** A client of an exactly-once session acknowledges at least once per this many messages received. */
+export const ACK_INTERVAL_MESSAGES = 1_000;
+
+/** How long a stopping server waits for its connections to flush the SHUTTING_DOWN notice before it closes them. */
+export const SHUTDOWN_DRAIN_MS = 2_000;
+
 /** Most resources one `status` reply lists (one page; ask for the next with `offset`). */
 export const MAX_STATUS_RESOURCES = 100;
 

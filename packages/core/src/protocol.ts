@@ -33,9 +33,25 @@ export interface HelloMessage {
   leaseMs?: number;
   session?: string;
   secret?: string;
+  /** Open an exactly-once session (docs/protocol.md 3.1). Ignored when resuming. */
+  exactlyOnce?: boolean;
+  /** When resuming an exactly-once session: the highest `sn` received with every smaller one. */
+  ack?: number;
 }
 
-export interface AcquireMessage {
+/**
+ * The fields every request of an exactly-once session carries
+ * (docs/protocol.md 3.1): its place in the session's request sequence, and
+ * the client's acknowledgement of the server's messages.
+ */
+export interface SequencedFields {
+  /** 1 for the session's first request, then one more for each. */
+  seq?: number;
+  /** The highest `sn` received with every smaller one. */
+  ack?: number;
+}
+
+export interface AcquireMessage extends SequencedFields {
   op: 'acquire';
   id: RequestId;
   resource: string;
@@ -44,25 +60,25 @@ export interface AcquireMessage {
   lockDelayMs?: number;
 }
 
-export interface ReleaseMessage {
+export interface ReleaseMessage extends SequencedFields {
   op: 'release';
   id: RequestId;
   resource: string;
   token: string;
 }
 
-export interface CancelMessage {
+export interface CancelMessage extends SequencedFields {
   op: 'cancel';
   id: RequestId;
   target: RequestId;
 }
 
-export interface KeepaliveMessage {
+export interface KeepaliveMessage extends SequencedFields {
   op: 'keepalive';
   id?: RequestId;
 }
 
-export interface GoodbyeMessage {
+export interface GoodbyeMessage extends SequencedFields {
   op: 'goodbye';
   id?: RequestId;
 }
@@ -77,7 +93,7 @@ export interface StatusMessage {
 }
 
 /** Admin: take a lock away from its holder(s). */
-export interface ForceReleaseMessage {
+export interface ForceReleaseMessage extends SequencedFields {
   op: 'force-release';
   id: RequestId;
   resource: string;
@@ -106,9 +122,21 @@ export interface WelcomeMessage {
   secret: string;
   leaseMs: number;
   resumed: boolean;
+  /** Present (true) for an exactly-once session, with `applied` and `sn`. */
+  exactlyOnce?: boolean;
+  /** The highest request `seq` the server has applied: resend every request after it. */
+  applied?: number;
+  /** The last `sn` the server sent to this session; the ones after the hello's `ack` follow this welcome. */
+  sn?: number;
 }
 
-export interface QueuedMessage {
+/** The field every message to a live exactly-once session carries (docs/protocol.md 3.1). */
+export interface StreamFields {
+  /** 1 for the first message to the session, then one more for each. */
+  sn?: number;
+}
+
+export interface QueuedMessage extends StreamFields {
   op: 'queued';
   id: RequestId;
   resource: string;
@@ -116,7 +144,7 @@ export interface QueuedMessage {
   position: number;
 }
 
-export interface GrantedMessage {
+export interface GrantedMessage extends StreamFields {
   op: 'granted';
   id: RequestId;
   resource: string;
@@ -125,34 +153,34 @@ export interface GrantedMessage {
   waitedMs: number;
 }
 
-export interface ReleasedMessage {
+export interface ReleasedMessage extends StreamFields {
   op: 'released';
   id: RequestId;
   resource: string;
   token: string;
 }
 
-export interface TimeoutMessage {
+export interface TimeoutMessage extends StreamFields {
   op: 'timeout';
   id: RequestId;
   resource: string;
 }
 
-export interface CancelledMessage {
+export interface CancelledMessage extends StreamFields {
   op: 'cancelled';
   id: RequestId;
   target: RequestId;
   resource: string;
 }
 
-export interface LostMessage {
+export interface LostMessage extends StreamFields {
   op: 'lost';
   resource: string;
   token: string;
   reason: 'lease-expired' | 'revoked';
 }
 
-export interface AliveMessage {
+export interface AliveMessage extends StreamFields {
   op: 'alive';
   id?: RequestId;
   leaseMs: number;
@@ -231,14 +259,14 @@ export interface StatusReplyMessage {
   totalSessions: number;
 }
 
-export interface ForceReleasedMessage {
+export interface ForceReleasedMessage extends StreamFields {
   op: 'force-released';
   id: RequestId;
   resource: string;
   tokens: string[];
 }
 
-export interface ErrorMessage {
+export interface ErrorMessage extends StreamFields {
   op: 'error';
   id?: RequestId;
   code: ErrorCode;
@@ -267,6 +295,8 @@ export interface DecodeFailure {
   message: string;
   /** The request id, when the message had a readable one. */
   id?: RequestId;
+  /** The request's `seq`, when the message had a readable one (an exactly-once session consumes it). */
+  seq?: number;
 }
 
 export type DecodeResult<T> = { ok: true; message: T } | DecodeFailure;
@@ -367,6 +397,30 @@ function compact<T extends { op: string }>(message: T): T {
   return result as T;
 }
 
+function flag(fields: Fields, name: string): boolean | undefined {
+  const value = fields[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be true or false`);
+  return value;
+}
+
+/** A request's `seq`, if it has a valid one: 1 or more, a safe integer. */
+function sequenceNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : undefined;
+}
+
+/** Adds the exactly-once fields (`seq`, `ack`) of docs/protocol.md 3.1 when present, validated. */
+function withSequence<T extends SequencedFields>(message: T, fields: Fields): T {
+  if (fields.seq !== undefined) {
+    const seq = sequenceNumber(fields.seq);
+    if (seq === undefined) throw new FieldError(ErrorCode.BAD_FIELD, `"seq" must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`);
+    message.seq = seq;
+  }
+  const ack = integer(fields, 'ack', 0, Number.MAX_SAFE_INTEGER);
+  if (ack !== undefined) message.ack = ack;
+  return message;
+}
+
 function decodeFields(fields: Fields): ClientMessage {
   const op = fields.op;
   if (op === undefined) throw new FieldError(ErrorCode.MISSING_FIELD, '"op" is required');
@@ -381,6 +435,8 @@ function decodeFields(fields: Fields): ClientMessage {
         leaseMs: integer(fields, 'leaseMs', MIN_LEASE_MS, MAX_LEASE_MS),
         session: text(fields, 'session', false, 128),
         secret: text(fields, 'secret', false, 256),
+        exactlyOnce: flag(fields, 'exactlyOnce'),
+        ack: integer(fields, 'ack', 0, Number.MAX_SAFE_INTEGER),
       });
     case 'acquire': {
       // The hottest message: built field by field instead of compacted.
@@ -391,26 +447,29 @@ function decodeFields(fields: Fields): ClientMessage {
       if (waitMs !== undefined) message.waitMs = waitMs;
       const lockDelayMs = integer(fields, 'lockDelayMs', 0, MAX_LOCK_DELAY_MS);
       if (lockDelayMs !== undefined) message.lockDelayMs = lockDelayMs;
-      return message;
+      return withSequence(message, fields);
     }
     case 'release':
-      return { op, id: requestId(fields, 'id', true)!, resource: resource(fields, true)!, token: token(fields, true)! };
+      return withSequence<ReleaseMessage>({ op, id: requestId(fields, 'id', true)!, resource: resource(fields, true)!, token: token(fields, true)! }, fields);
     case 'cancel':
-      return { op, id: requestId(fields, 'id', true)!, target: requestId(fields, 'target', true)! };
+      return withSequence<CancelMessage>({ op, id: requestId(fields, 'id', true)!, target: requestId(fields, 'target', true)! }, fields);
     case 'keepalive':
-      return compact<KeepaliveMessage>({ op, id: requestId(fields, 'id', false) });
+      return withSequence(compact<KeepaliveMessage>({ op, id: requestId(fields, 'id', false) }), fields);
     case 'goodbye':
-      return compact<GoodbyeMessage>({ op, id: requestId(fields, 'id', false) });
+      return withSequence(compact<GoodbyeMessage>({ op, id: requestId(fields, 'id', false) }), fields);
     case 'status':
       return compact<StatusMessage>({ op, id: requestId(fields, 'id', true)!, resource: resource(fields, false), offset: integer(fields, 'offset', 0, Number.MAX_SAFE_INTEGER) });
     case 'force-release':
-      return compact<ForceReleaseMessage>({
-        op,
-        id: requestId(fields, 'id', true)!,
-        resource: resource(fields, true)!,
-        token: token(fields, false),
-        adminToken: text(fields, 'adminToken', false, 256),
-      });
+      return withSequence(
+        compact<ForceReleaseMessage>({
+          op,
+          id: requestId(fields, 'id', true)!,
+          resource: resource(fields, true)!,
+          token: token(fields, false),
+          adminToken: text(fields, 'adminToken', false, 256),
+        }),
+        fields,
+      );
     default:
       throw new FieldError(ErrorCode.UNKNOWN_OP, `unknown op ${JSON.stringify(op).slice(0, 80)}; expected one of ${CLIENT_OPS.join(', ')}`);
   }
@@ -444,6 +503,8 @@ export function decodeClientMessageInGeneral(raw: string): DecodeResult<ClientMe
     if (!(error instanceof FieldError)) throw error;
     const failure: DecodeFailure = { ok: false, code: error.code, message: error.message };
     if (isRequestId(fields.id)) failure.id = fields.id;
+    const seq = sequenceNumber(fields.seq);
+    if (seq !== undefined) failure.seq = seq;
     return failure;
   }
 }

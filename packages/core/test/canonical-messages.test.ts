@@ -22,10 +22,17 @@ const token = fc.oneof(
 );
 const mode = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('exclusive', 'shared') }, { weight: 1, arbitrary: fc.constantFrom('Exclusive', 'exclusive ', '') });
 
+/** The exactly-once suffix the SDK appends (or none), with counts good and bad (0, leading zeros, past 2^53). */
+const sequence = fc.oneof(
+  { weight: 2, arbitrary: fc.constant('') },
+  { weight: 3, arbitrary: fc.tuple(requestId, requestId).map(([seq, ack]) => `,"seq":${seq},"ack":${ack}`) },
+  { weight: 1, arbitrary: fc.tuple(requestId).map(([seq]) => `,"seq":${seq}`) },
+);
+
 /** Texts in the canonical layouts, with values good and bad. */
 const canonicalLayouts = fc.oneof(
-  fc.tuple(requestId, resourceName, mode).map(([id, resource, chosen]) => `{"op":"acquire","id":${id},"resource":"${resource}","mode":"${chosen}"}`),
-  fc.tuple(requestId, resourceName, token).map(([id, resource, value]) => `{"op":"release","id":${id},"resource":"${resource}","token":"${value}"}`),
+  fc.tuple(requestId, resourceName, mode, sequence).map(([id, resource, chosen, suffix]) => `{"op":"acquire","id":${id},"resource":"${resource}","mode":"${chosen}"${suffix}}`),
+  fc.tuple(requestId, resourceName, token, sequence).map(([id, resource, value, suffix]) => `{"op":"release","id":${id},"resource":"${resource}","token":"${value}"${suffix}}`),
 );
 
 /** Canonical texts with one random edit: a character dropped, changed or added. */
@@ -72,16 +79,20 @@ describe('the canonical fast path', () => {
   it('takes the texts the SDK writes', () => {
     expect(decodeCanonicalRequest('{"op":"acquire","id":1,"resource":"file_A","mode":"exclusive"}')).toEqual({ op: 'acquire', id: 1, resource: 'file_A', mode: 'exclusive' });
     expect(decodeCanonicalRequest('{"op":"release","id":2,"resource":"file_A","token":"17"}')).toEqual({ op: 'release', id: 2, resource: 'file_A', token: '17' });
+    expect(decodeCanonicalRequest('{"op":"release","id":2,"resource":"file_A","token":"17","seq":5,"ack":3}')).toEqual({ op: 'release', id: 2, resource: 'file_A', token: '17', seq: 5, ack: 3 });
+    expect(decodeCanonicalRequest('{"op":"acquire","id":1,"resource":"file_A","mode":"shared","seq":1,"ack":0}')).toEqual({ op: 'acquire', id: 1, resource: 'file_A', mode: 'shared', seq: 1, ack: 0 });
+    expect(decodeCanonicalRequest('{"op":"acquire","id":1,"resource":"file_A","mode":"shared","seq":0,"ack":0}')).toBeUndefined();
     expect(decodeCanonicalRequest(`{"op":"acquire","id":1,"resource":"${'a'.repeat(129)}","mode":"exclusive"}`)).toBeUndefined();
     expect(decodeCanonicalRequest('{"op":"acquire","id":1,"resource":"file_A","mode":"exclusive","waitMs":0}')).toBeUndefined();
   });
 
   it('decodes a reply exactly as JSON.parse does, or leaves it to it', () => {
+    const stream = fc.oneof(fc.constant(''), requestId.map((sn) => `,"sn":${sn}`));
     const replies = fc.oneof(
       fc
-        .tuple(requestId, resourceName, mode, token, fc.oneof({ weight: 6, arbitrary: fc.nat() }, { weight: 1, arbitrary: fc.constantFrom(-1, 1.5, 1e21) }))
-        .map(([id, resource, chosen, value, waited]) => `{"op":"granted","id":${id},"resource":"${resource}","mode":"${chosen}","token":"${value}","waitedMs":${waited}}`),
-      fc.tuple(requestId, resourceName, token).map(([id, resource, value]) => `{"op":"released","id":${id},"resource":"${resource}","token":"${value}"}`),
+        .tuple(requestId, resourceName, mode, token, fc.oneof({ weight: 6, arbitrary: fc.nat() }, { weight: 1, arbitrary: fc.constantFrom(-1, 1.5, 1e21) }), stream)
+        .map(([id, resource, chosen, value, waited, suffix]) => `{"op":"granted","id":${id},"resource":"${resource}","mode":"${chosen}","token":"${value}","waitedMs":${waited}${suffix}}`),
+      fc.tuple(requestId, resourceName, token, stream).map(([id, resource, value, suffix]) => `{"op":"released","id":${id},"resource":"${resource}","token":"${value}"${suffix}}`),
     );
     let fast = 0;
     fc.assert(
