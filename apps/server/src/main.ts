@@ -87,9 +87,10 @@ async function main(): Promise<void> {
     process.stdout.write(`Lock Server started on ${describeListener(address.transport, address.host, listener.port)}\n`);
   }
   const stop = (signal: string) => {
-    logger.info({ event: 'stopping', signal }, `received ${signal}; stopping`);
+    logger.info({ event: 'stopping', signal }, `received ${signal}; telling every client SHUTTING_DOWN, then stopping`);
     coordinator
-      .close()
+      .shutdown()
+      .then(() => coordinator.close())
       .then(() => Promise.all(dashboards.map((endpoint) => endpoint.close())))
       .then(
         () => process.exit(0),

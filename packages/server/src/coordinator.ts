@@ -14,6 +14,20 @@
  * locks and queue places until its lease runs out, and a client that
  * reconnects with the session id and secret in time carries on where it was
  * (messages meant for it meanwhile are kept and delivered on resume).
+ *
+ * An exactly-once session (docs/protocol.md 3.1) goes further: the
+ * coordinator applies each request `seq` once (a resent duplicate is dropped,
+ * a gap refused), stamps every message to the session with the next `sn`
+ * and keeps it in the session's {@link ReplayBuffer} until the client's `ack`
+ * covers it, and a resume sends again everything after the hello's `ack`. So
+ * a message lost with a connection, in either direction, costs one reconnect.
+ *
+ * Every message that arrives on a connection speaking for a session renews
+ * that session's lease (docs/protocol.md 3): the requests the machine handles
+ * renew as their input is applied; every other one (status, force-release, a
+ * refused or duplicate request) is preceded by a keepalive input whose reply
+ * is not sent. The SDK counts any reply as proof of renewal, so the two sides
+ * must agree on exactly this.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -39,9 +53,12 @@ import {
   MAX_CONNECTIONS,
   MAX_DETACHED_OUTBOX,
   MAX_MESSAGE_BYTES,
+  MAX_UNACKNOWLEDGED_MESSAGES,
   PROTOCOL_VERSION,
+  SHUTDOWN_DRAIN_MS,
 } from '@baton/core';
 import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
+import { ReplayBuffer } from './replay-buffer.js';
 import type { CoordinatorLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { buildStatusReply } from './status-reply.js';
@@ -64,7 +81,24 @@ export interface CoordinatorOptions {
   maxConnections?: number;
   /** Largest message accepted. Default MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
+  /**
+   * The one timer the coordinator keeps (at the machine's next deadline).
+   * Default: Node's setTimeout. A simulation with a virtual `clock` passes
+   * its own, so that deadlines fire in virtual time.
+   */
+  timers?: CoordinatorTimers;
 }
+
+/** How the coordinator sets and clears its timer; see {@link CoordinatorOptions.timers}. */
+export interface CoordinatorTimers {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const nodeTimers: CoordinatorTimers = {
+  set: (callback, delayMs) => setTimeout(callback, delayMs),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /**
  * What subscribers (a dashboard, metrics) are told after each effect is acted
@@ -93,9 +127,22 @@ interface SessionRecord {
   readonly client: string;
   /** The connection the session's messages go to; undefined while detached. */
   attached: ClientConnection | undefined;
-  /** Messages kept for a detached session until it resumes. */
+  /** A plain session's messages kept while it is detached, until it resumes. */
   readonly outbox: string[];
+  /** An exactly-once session's stream (docs/protocol.md 3.1); undefined for a plain session. */
+  readonly stream: SessionStream | undefined;
 }
+
+/** The exactly-once bookkeeping of one session. */
+interface SessionStream {
+  /** The highest request `seq` applied. */
+  applied: number;
+  /** Every message sent and not yet acknowledged, stamped with its `sn`. */
+  readonly replay: ReplayBuffer;
+}
+
+/** How a request of an exactly-once session fits its sequence. */
+type SequenceVerdict = 'apply' | 'duplicate' | 'refused';
 
 export class Coordinator {
   private readonly machine: LockMachine;
@@ -108,7 +155,8 @@ export class Coordinator {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly connections = new Set<ClientConnection>();
   private readonly listeners: Listener[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers: CoordinatorTimers;
+  private timer: unknown;
   private timerDeadline: number | undefined;
   private sessionCounter = 0;
   private closed = false;
@@ -126,6 +174,7 @@ export class Coordinator {
     this.adminToken = options.adminToken;
     this.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.timers = options.timers ?? nodeTimers;
     const persisted = this.tokenStore.load();
     // After a restart, jump past every token that may have been issued: the
     // whole reserved block, used or not.
@@ -194,9 +243,32 @@ export class Coordinator {
   /** Stop listening, close every connection and the timer. Sessions end with the process. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
     await Promise.all(this.listeners.map((listener) => listener.close()));
+    for (const client of this.connections) client.connection.close();
+  }
+
+  /**
+   * Stop as docs/protocol.md 3.2 says: refuse new connections, push
+   * SHUTTING_DOWN to every open connection (holders and waiters learn at
+   * once, not a lease later), then close them once that is sent, waiting at
+   * most `drainMs` for the transports to flush.
+   */
+  async shutdown(drainMs = SHUTDOWN_DRAIN_MS): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimer();
+    const notice = encodeMessage({ op: 'error', code: ErrorCode.SHUTTING_DOWN, message: 'the server is shutting down; this server keeps no log, so every session ends with it' });
+    for (const client of this.connections) client.connection.send(notice);
+    this.logger.info({ event: 'shutting-down', connections: this.connections.size, sessions: this.sessions.size }, `shutting down: told ${this.connections.size} connection(s); ${this.sessions.size} session(s) end with the server`);
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.all(this.listeners.map((listener) => listener.close())).then(() => undefined);
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
+    try {
+      await Promise.race([drained, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
     for (const client of this.connections) client.connection.close();
   }
 
@@ -204,11 +276,25 @@ export class Coordinator {
 
   private receive(client: ClientConnection, text: string): void {
     const decoded = decodeClientMessage(text);
+    const stream = client.session?.stream;
     if (!decoded.ok) {
       this.logger.warn(
         { event: 'bad-message', connection: client.connection.id, session: client.session?.id, code: decoded.code },
         `bad message from ${this.describe(client)}: ${decoded.code} ${decoded.message}`,
       );
+      const record = client.session;
+      if (!record) {
+        this.sendError(client, decoded.id, decoded.code, decoded.message);
+        return;
+      }
+      this.renew(record, client);
+      // In an exactly-once session a readable, next-in-line seq is consumed
+      // even by a bad request, and its error is part of the stream.
+      if (stream && decoded.seq !== undefined) {
+        if (this.sequence(client, record, stream, decoded.seq, undefined, decoded.id) !== 'apply') return;
+        this.sendErrorToSession(record, decoded.id, decoded.code, decoded.message);
+        return;
+      }
       this.sendError(client, decoded.id, decoded.code, decoded.message);
       return;
     }
@@ -218,11 +304,18 @@ export class Coordinator {
         return this.hello(client, message);
       case 'status':
         return this.status(client, message);
-      case 'force-release':
-        return this.forceRelease(client, message);
       default:
         break;
     }
+    if (stream && client.session) {
+      // Renewed by the input itself when applied; otherwise here.
+      const verdict = this.sequence(client, client.session, stream, message.seq, message.ack, message.id);
+      if (verdict !== 'apply') {
+        this.renew(client.session, client);
+        return;
+      }
+    }
+    if (message.op === 'force-release') return this.forceRelease(client, message);
     const session = client.session;
     if (!session) {
       const id = 'id' in message ? message.id : undefined;
@@ -231,6 +324,45 @@ export class Coordinator {
       return;
     }
     this.apply(this.inputFor(message, session.id), client);
+  }
+
+  /**
+   * Where a request of an exactly-once session stands in its sequence
+   * (docs/protocol.md 3.1): `apply` it (its seq is now applied), drop it as a
+   * `duplicate` (already applied; its reply is in the replay buffer or was
+   * acknowledged), or it was `refused` with an error here. An `ack` is taken
+   * first, as long as it is not past what was sent.
+   */
+  private sequence(client: ClientConnection, record: SessionRecord, stream: SessionStream, seq: number | undefined, ack: number | undefined, id: RequestId | undefined): SequenceVerdict {
+    if (ack !== undefined) {
+      if (ack > stream.replay.lastSent) {
+        this.sendError(client, id, ErrorCode.BAD_FIELD, `"ack" ${ack} is past the last sn sent (${stream.replay.lastSent})`);
+        return 'refused';
+      }
+      stream.replay.acknowledge(ack);
+    }
+    if (seq === undefined) {
+      this.sendError(client, id, ErrorCode.MISSING_FIELD, '"seq" is required on every request of an exactly-once session');
+      return 'refused';
+    }
+    if (seq <= stream.applied) return 'duplicate';
+    if (seq > stream.applied + 1) {
+      this.logger.warn({ event: 'bad-sequence', session: record.id, seq, applied: stream.applied }, `session ${record.id} sent seq ${seq} after ${stream.applied}; refused`);
+      this.sendError(client, id, ErrorCode.BAD_SEQUENCE, `"seq" ${seq} is not the next one: the last applied is ${stream.applied}`);
+      return 'refused';
+    }
+    stream.applied = seq;
+    return 'apply';
+  }
+
+  /** Renew a session's lease for a message that is not itself a machine input of that session; the renewal sends nothing. */
+  private renew(record: SessionRecord, origin: ClientConnection): void {
+    const effects = this.machine.handle({ type: 'keepalive', session: record.id }, this.clock());
+    this.dispatch(
+      effects.filter((effect) => !(effect.type === 'renewed' && effect.session === record.id)),
+      origin,
+    );
+    this.armTimer();
   }
 
   private inputFor(message: Exclude<ClientMessage, HelloMessage | StatusMessage | ForceReleaseMessage>, session: string): Input {
@@ -276,6 +408,7 @@ export class Coordinator {
       client: message.client ?? id,
       attached: client,
       outbox: [],
+      stream: message.exactlyOnce === true ? { applied: 0, replay: new ReplayBuffer() } : undefined,
     };
     // Registered before the machine sees the session, so the session-opened
     // effect finds it; removed again if the machine refuses the hello.
@@ -294,6 +427,11 @@ export class Coordinator {
       this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'no such session (expired, closed, never opened) or wrong secret');
       return;
     }
+    const stream = record.stream;
+    if (stream && message.ack !== undefined && message.ack > stream.replay.lastSent) {
+      this.sendError(client, message.id, ErrorCode.BAD_FIELD, `"ack" ${message.ack} is past the last sn sent (${stream.replay.lastSent})`);
+      return;
+    }
     const previous = record.attached;
     if (previous && previous !== client) {
       // The session moves to the new connection; the old one is closed so two
@@ -304,12 +442,7 @@ export class Coordinator {
     record.attached = undefined;
     // Renew the lease; this also applies any deadline that is already due,
     // which may end this very session.
-    const effects = this.machine.handle({ type: 'keepalive', session: record.id }, this.clock());
-    this.dispatch(
-      effects.filter((effect) => !(effect.type === 'renewed' && effect.session === record.id)),
-      client,
-    );
-    this.armTimer();
+    this.renew(record, client);
     if (!this.sessions.has(record.id)) {
       this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'the session ended before it could be resumed');
       return;
@@ -317,13 +450,20 @@ export class Coordinator {
     client.session = record;
     record.attached = client;
     const lease = this.machine.listSessions().find((session) => session.session === record.id)?.leaseMs ?? 0;
-    client.connection.send(encodeMessage(welcomeMessage(record.id, record.secret, lease, true, message.id)));
-    for (const text of record.outbox.splice(0)) client.connection.send(text);
+    if (stream) {
+      if (message.ack !== undefined) stream.replay.acknowledge(message.ack);
+      client.connection.send(encodeMessage(welcomeMessage(record.id, record.secret, lease, true, message.id, { applied: stream.applied, sn: stream.replay.lastSent })));
+      for (const text of stream.replay.unacknowledged()) client.connection.send(text);
+    } else {
+      client.connection.send(encodeMessage(welcomeMessage(record.id, record.secret, lease, true, message.id)));
+      for (const text of record.outbox.splice(0)) client.connection.send(text);
+    }
     this.logger.info({ event: 'resumed', session: record.id, client: record.client, connection: client.connection.id }, `session ${record.id} (${record.client}) resumed on ${client.connection.id}`);
   }
 
   private status(client: ClientConnection, message: StatusMessage): void {
-    this.apply({ type: 'tick' }, client);
+    if (client.session) this.renew(client.session, client);
+    else this.apply({ type: 'tick' }, client);
     const reply = buildStatusReply(
       { id: message.id, oneResource: message.resource !== undefined, offset: message.offset ?? 0 },
       this.machine.inspect(message.resource),
@@ -335,10 +475,13 @@ export class Coordinator {
   }
 
   private forceRelease(client: ClientConnection, message: ForceReleaseMessage): void {
+    if (client.session) this.renew(client.session, client);
     if (this.adminToken === undefined || message.adminToken === undefined || !sameSecret(this.adminToken, message.adminToken)) {
       this.logger.warn({ event: 'unauthorized', connection: client.connection.id, resource: message.resource }, `refused force-release of ${message.resource} from ${this.describe(client)}`);
       const why = this.adminToken === undefined ? 'this server was started without an admin token' : 'wrong or missing adminToken';
-      this.sendError(client, message.id, ErrorCode.UNAUTHORIZED, `force-release needs the admin token: ${why}`);
+      const text = `force-release needs the admin token: ${why}`;
+      if (client.session) this.sendErrorToSession(client.session, message.id, ErrorCode.UNAUTHORIZED, text);
+      else this.sendError(client, message.id, ErrorCode.UNAUTHORIZED, text);
       return;
     }
     this.apply({ type: 'force-release', resource: message.resource, token: message.token, session: client.session?.id, request: message.id }, client);
@@ -384,7 +527,10 @@ export class Coordinator {
           const record = this.sessions.get(effect.session);
           if (!record) continue;
           this.logger.info({ event: 'session-opened', session: record.id, client: record.client, leaseMs: effect.leaseMs }, `session ${record.id} opened for ${record.client} (lease ${effect.leaseMs} ms)`);
-          this.sendToSession(record, encodeMessage(welcomeMessage(record.id, record.secret, effect.leaseMs, false, effect.request)));
+          const stream = record.stream ? { applied: record.stream.applied, sn: record.stream.replay.lastSent } : undefined;
+          const welcome = encodeMessage(welcomeMessage(record.id, record.secret, effect.leaseMs, false, effect.request, stream));
+          if (record.attached?.open) record.attached.connection.send(welcome);
+          continue;
           continue;
         }
         case 'session-ended':
@@ -433,21 +579,46 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Send one message to a session: stamped and kept for replay in an
+   * exactly-once session; straight to its connection, or into its outbox
+   * while detached, in a plain one.
+   */
   private sendToSession(record: SessionRecord, text: string): void {
+    const stream = record.stream;
+    if (stream) {
+      const stamped = stream.replay.stamp(text);
+      if (record.attached?.open) record.attached.connection.send(stamped);
+      if (stream.replay.size > MAX_UNACKNOWLEDGED_MESSAGES) this.endOverflowing(record, `${MAX_UNACKNOWLEDGED_MESSAGES} unacknowledged messages`);
+      return;
+    }
     if (record.attached?.open) {
       record.attached.connection.send(text);
       return;
     }
     record.outbox.push(text);
     if (record.outbox.length > MAX_DETACHED_OUTBOX) {
-      // A detached session that piles up this much will never catch up:
-      // end it (outside this dispatch) so its locks go to the waiters.
       record.outbox.length = 0;
-      this.logger.error({ event: 'outbox-overflow', session: record.id }, `session ${record.id} exceeded ${MAX_DETACHED_OUTBOX} undelivered messages; ending it`);
-      setImmediate(() => {
-        if (this.sessions.has(record.id)) this.apply({ type: 'close-session', session: record.id, reason: 'disconnected' }, undefined);
-      });
+      this.endOverflowing(record, `${MAX_DETACHED_OUTBOX} undelivered messages`);
     }
+  }
+
+  /**
+   * A session whose client does not take its messages will never catch up:
+   * end it (outside the dispatch that is running) so its locks go to the
+   * waiters, as if its lease had run out.
+   */
+  private endOverflowing(record: SessionRecord, what: string): void {
+    if (record.stream) record.stream.replay.acknowledge(record.stream.replay.lastSent);
+    this.logger.error({ event: 'outbox-overflow', session: record.id }, `session ${record.id} exceeded ${what}; ending it`);
+    setImmediate(() => {
+      if (this.sessions.has(record.id)) this.apply({ type: 'close-session', session: record.id, reason: 'disconnected' }, undefined);
+    });
+  }
+
+  /** An error reply to a request of this session: part of its stream when it is exactly-once. */
+  private sendErrorToSession(record: SessionRecord, id: RequestId | undefined, code: ErrorCode, message: string): void {
+    this.sendToSession(record, encodeMessage(withId({ op: 'error', code, message }, id)));
   }
 
   private sendError(client: ClientConnection, id: RequestId | undefined, code: ErrorCode, message: string): void {
@@ -459,16 +630,21 @@ export class Coordinator {
     if (this.closed) return;
     const deadline = this.machine.nextDeadline();
     if (deadline === this.timerDeadline) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
     this.timerDeadline = deadline;
     if (deadline === undefined) return;
     const delay = Math.max(0, Math.ceil(deadline - this.clock()));
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.set(() => {
       this.timer = undefined;
       this.timerDeadline = undefined;
       this.apply({ type: 'tick' }, undefined);
     }, delay);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.timers.clear(this.timer);
+    this.timer = undefined;
+    this.timerDeadline = undefined;
   }
 
   // ---- logging ----

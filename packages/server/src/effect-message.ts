@@ -40,15 +40,26 @@ export function withId<T extends ServerMessage>(message: T, id: string | number 
   return message;
 }
 
-/** The `welcome` reply to a `hello`. */
+/** What a `welcome` says of the session's exactly-once stream (docs/protocol.md 3.1); absent for a plain session. */
+export interface WelcomeStream {
+  /** The highest request `seq` applied. */
+  applied: number;
+  /** The last `sn` sent. */
+  sn: number;
+}
+
+/** The `welcome` reply to a `hello`: the one place it is written, for new and resumed sessions alike. */
 export function welcomeMessage(
   session: string,
   secret: string,
   leaseMs: number,
   resumed: boolean,
   id: string | number | undefined,
+  stream?: WelcomeStream,
 ): ServerMessage {
-  return withId({ op: 'welcome', v: PROTOCOL_VERSION, session, secret, leaseMs, resumed }, id);
+  const welcome: ServerMessage = { op: 'welcome', v: PROTOCOL_VERSION, session, secret, leaseMs, resumed };
+  if (stream) Object.assign(welcome, { exactlyOnce: true, applied: stream.applied, sn: stream.sn });
+  return withId(welcome, id);
 }
 
 /**
