@@ -170,7 +170,7 @@ describe('renewal by every message', () => {
       raw.send(message);
       await raw.next((reply) => reply.op === 'error');
     } else {
-      await raw.call(message as { id: string });
+      await raw.call(message);
     }
     clock.advance(1_500);
     coordinator.inspect();
