@@ -10,7 +10,7 @@
  * grant the lock to anyone else.
  */
 import type { Connection, ErrorCode, LockMode, RequestId, ServerMessage, StatusReplyMessage, Transport } from '@baton/core';
-import { decodeServerMessage, encodeMessage, PROTOCOL_VERSION, resourceNameProblem } from '@baton/core';
+import { ACK_INTERVAL_MESSAGES, decodeServerMessage, encodeMessage, PROTOCOL_VERSION, resourceNameProblem } from '@baton/core';
 import { BatonError, ClientErrorCode } from './errors.js';
 import { Lock } from './lock.js';
 import type { LockOwner } from './lock.js';
@@ -28,6 +28,15 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Reconnect attempts back off from the first delay to the last. */
 export const FIRST_RECONNECT_DELAY_MS = 50;
 export const LAST_RECONNECT_DELAY_MS = 1_000;
+/** Default time a status or force-release call waits for its reply before it rejects with REQUEST_TIMEOUT. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * An acquire's `waitMs` is enforced by the client too: when the server is
+ * unreachable the call rejects with TIMEOUT at `waitMs`; while connected the
+ * server's own answer gets this much longer to arrive (it is authoritative:
+ * its timeout, or a grant that beat it).
+ */
+export const WAIT_GRACE_MS = 250;
 
 export interface ConnectOptions {
   /** The transport(s) to use; the one whose scheme matches the URL's is picked. */
@@ -42,6 +51,14 @@ export interface ConnectOptions {
   reconnect?: boolean;
   /** Told of things no caller is waiting for: a session that ended, a reconnect. */
   onEvent?: (event: ClientEvent) => void;
+  /**
+   * Open an exactly-once session (docs/protocol.md 3.1): every request is
+   * applied once and every reply and push delivered once, across
+   * reconnects. Default true.
+   */
+  exactlyOnce?: boolean;
+  /** How long status and force-release wait for their reply. Default DEFAULT_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
 }
 
 export type ClientEvent =
@@ -50,6 +67,7 @@ export type ClientEvent =
   | { type: 'session-lost'; session: string; error: BatonError }
   | { type: 'session-opened'; session: string }
   | { type: 'lock-lost'; resource: string; token: string; error: BatonError }
+  | { type: 'shutting-down'; message: string }
   | { type: 'server-error'; code: string; message: string };
 
 export interface AcquireOptions {
@@ -68,12 +86,21 @@ export interface AcquireOptions {
 interface PendingRequest {
   readonly op: string;
   readonly sentAt: number;
+  /** A status request's text, sent again after a reconnect (status is outside the exactly-once sequence, and idempotent). */
+  readonly resendText?: string;
   resolve(message: ServerMessage): void;
   reject(error: BatonError): void;
   onQueued?: (position: number) => void;
 }
 
 type OutgoingMessage = { op: string; id?: RequestId } & Record<string, unknown>;
+
+/** A request waiting to be transmitted (the session is not ready yet). */
+interface Unsent {
+  readonly text: string;
+  readonly id: RequestId | undefined;
+  readonly op: string;
+}
 
 /** Open a session with the server at `url` (`tcp://…`, `zmq://…`, `ws://…`). */
 export async function connect(url: string, options: ConnectOptions): Promise<BatonClient> {
@@ -102,7 +129,21 @@ export class BatonClient implements LockOwner, AsyncDisposable {
   /** Locks given up locally while the server may still count them: released once the session is back. */
   private readonly orphans: Lock[] = [];
   /** Requests made while not ready, sent once the session is (re)established. */
-  private outbox: string[] = [];
+  private outbox: Unsent[] = [];
+  /** Whether the current session is exactly-once (docs/protocol.md 3.1). */
+  private exactlyOnce = false;
+  /** The `seq` the next transmitted request gets. */
+  private nextSeq = 1;
+  /** The highest `sn` received with every smaller one: what `ack` says. */
+  private lastSn = 0;
+  /** Messages received since the last `ack` went out. */
+  private unacknowledged = 0;
+  /** Transmitted requests of the exactly-once session with no answer yet, by seq (insertion order is seq order): sent again after a resume. */
+  private readonly unanswered = new Map<number, string>();
+  /** The seq of each request in `unanswered`, by request id. */
+  private readonly sequenceOf = new Map<RequestId, number>();
+  /** Fires when requests queued while the lease cannot be proven have waited a lease in vain. */
+  private unavailableTimer: ReturnType<typeof setTimeout> | undefined;
   /** Until when (client clock) the lease is proven to last. */
   private confirmedUntil = 0;
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
@@ -133,8 +174,19 @@ export class BatonClient implements LockOwner, AsyncDisposable {
 
   /** @internal Dial and open the session. {@link connect} calls it. */
   async open(): Promise<void> {
-    const connection = await this.dial();
-    await this.handshake(connection, false);
+    try {
+      const connection = await this.dial();
+      await this.handshake(connection, false);
+    } catch (error) {
+      // A rejected connect leaves nothing behind: no reconnect loop, no timer, no socket.
+      this.closing = true;
+      this.stopTimers();
+      const connection = this.connection;
+      this.connection = undefined;
+      this.ready = false;
+      connection?.close();
+      throw error;
+    }
     this.keepaliveTimer = setInterval(() => this.keepalive(), Math.max(50, Math.floor(this.grantedLeaseMs / KEEPALIVES_PER_LEASE)));
   }
 
@@ -146,7 +198,8 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     if (signal?.aborted) throw abortedError(resource);
     const mode = options.mode ?? 'exclusive';
     const id = this.nextRequestId++;
-    const reply = this.requestText('acquire', id, acquireText(id, resource, mode, options), options.onQueued);
+    let reply = this.requestText('acquire', id, acquireText(id, resource, mode, options), options.onQueued);
+    if (options.waitMs !== undefined && options.waitMs > 0) reply = this.withWaitDeadline(reply, id, resource, options.waitMs);
     if (!signal) return this.lockFromReply(await reply, resource, options);
     let abortRequested = false;
     const onAbort = () => {
@@ -169,6 +222,31 @@ export class BatonClient implements LockOwner, AsyncDisposable {
       throw abortedError(resource);
     }
     return lock;
+  }
+
+  /**
+   * Enforce an acquire's waitMs on this side too (see WAIT_GRACE_MS): reject
+   * with TIMEOUT and withdraw the request on the server, so a call never
+   * waits past its waitMs for a server that cannot answer.
+   */
+  private withWaitDeadline(reply: Promise<ServerMessage>, id: number, resource: string, waitMs: number): Promise<ServerMessage> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let graceGiven = false;
+    const check = () => {
+      const pending = this.pending.get(id);
+      if (!pending) return;
+      if (this.ready && !graceGiven) {
+        graceGiven = true;
+        timer = setTimeout(check, WAIT_GRACE_MS);
+        return;
+      }
+      this.pending.delete(id);
+      pending.reject(new BatonError(ClientErrorCode.TIMEOUT, `${resource} was not granted within ${waitMs} ms`));
+      // Withdraw it where it may have arrived; a grant that raced is released on arrival.
+      this.request({ op: 'cancel', id: this.nextRequestId++, target: id }).catch(() => {});
+    };
+    timer = setTimeout(check, waitMs);
+    return reply.finally(() => clearTimeout(timer));
   }
 
   /** The Lock an acquire's reply grants, or the error it means. */
@@ -209,7 +287,7 @@ export class BatonClient implements LockOwner, AsyncDisposable {
    * busiest first); pass the reply's `nextOffset` as `offset` for the next page.
    */
   async status(resource?: string, offset?: number): Promise<StatusReplyMessage> {
-    const message = await this.request({ op: 'status', id: this.nextRequestId++, resource, offset });
+    const message = await this.timedRequest({ op: 'status', id: this.nextRequestId++, resource, offset });
     if (message.op !== 'status') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to status`);
     return message;
   }
@@ -230,7 +308,7 @@ export class BatonClient implements LockOwner, AsyncDisposable {
 
   /** Admin: take a lock away from its holder(s). Needs the server's admin token. Resolves to the revoked tokens. */
   async forceRelease(resource: string, adminToken: string, token?: string): Promise<string[]> {
-    const message = await this.request({ op: 'force-release', id: this.nextRequestId++, resource, token, adminToken });
+    const message = await this.timedRequest({ op: 'force-release', id: this.nextRequestId++, resource, token, adminToken });
     if (message.op !== 'force-released') throw new BatonError(ClientErrorCode.PROTOCOL, `unexpected reply ${message.op} to force-release`);
     return message.tokens;
   }
@@ -280,7 +358,30 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     await this.close();
   }
 
+  /** @internal Used by {@link Lock}: the proven end of the lease minus the safety margin. */
+  holdsUntil(): number {
+    return this.confirmedUntil - this.safetyMargin();
+  }
+
+  /** Requests in flight or waiting (for tests and diagnostics). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   // ---- requests and replies ----
+
+  /** A request that rejects with REQUEST_TIMEOUT when no reply comes within requestTimeoutMs. */
+  private timedRequest(message: OutgoingMessage & { id: number }): Promise<ServerMessage> {
+    const timeoutMs = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const reply = this.request(message);
+    const timer = setTimeout(() => {
+      const pending = this.pending.get(message.id);
+      if (!pending) return;
+      this.pending.delete(message.id);
+      pending.reject(new BatonError(ClientErrorCode.REQUEST_TIMEOUT, `no reply to ${message.op} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    return reply.finally(() => clearTimeout(timer));
+  }
 
   private request(message: OutgoingMessage, onQueued?: (position: number) => void): Promise<ServerMessage> {
     const id = message.id ?? this.nextRequestId++;
@@ -294,18 +395,65 @@ export class BatonClient implements LockOwner, AsyncDisposable {
       return Promise.reject(new BatonError(ClientErrorCode.CLIENT_CLOSED, 'the client is closed'));
     }
     return new Promise<ServerMessage>((resolve, reject) => {
-      this.pending.set(id, { op, sentAt: performance.now(), resolve, reject, onQueued });
-      this.sendText(text);
+      this.pending.set(id, { op, sentAt: performance.now(), resolve, reject, onQueued, resendText: op === 'status' ? text : undefined });
+      this.sendText(text, id, op);
     });
   }
 
   private send(message: OutgoingMessage): void {
-    this.sendText(encodeMessage(message as never));
+    this.sendText(encodeMessage(message as never), message.id, message.op);
   }
 
-  private sendText(text: string): void {
-    if (this.ready && this.connection) this.connection.send(text);
-    else this.outbox.push(text);
+  private sendText(text: string, id: RequestId | undefined, op: string): void {
+    if (this.ready && this.connection) {
+      this.transmit(this.connection, text, id, op);
+      return;
+    }
+    this.outbox.push({ text, id, op });
+    this.armUnavailableTimer();
+  }
+
+  /**
+   * Put a request on the wire. In an exactly-once session every request but
+   * status gets the next `seq` and the current `ack`, appended to its text
+   * (where the server's fast path expects them), and is kept until its first
+   * answer so a resume can send it again.
+   */
+  private transmit(connection: Connection, text: string, id: RequestId | undefined, op: string): void {
+    if (!this.exactlyOnce || op === 'status') {
+      connection.send(text);
+      return;
+    }
+    const seq = this.nextSeq++;
+    const sequenced = `${text.slice(0, -1)},"seq":${seq},"ack":${this.lastSn}}`;
+    this.unacknowledged = 0;
+    this.unanswered.set(seq, sequenced);
+    if (id !== undefined) this.sequenceOf.set(id, seq);
+    connection.send(sequenced);
+  }
+
+  /**
+   * Requests queued while the lease cannot be proven any more wait at most
+   * one lease for the server to come back; then every waiting call rejects
+   * with UNAVAILABLE.
+   */
+  private armUnavailableTimer(): void {
+    if (this.unavailableTimer || this.closing || this.grantedLeaseMs === 0) return;
+    if (performance.now() < this.holdsUntil()) return;
+    this.unavailableTimer = setTimeout(() => {
+      this.unavailableTimer = undefined;
+      if (!this.ready && !this.closing) this.rejectWaiting(new BatonError(ClientErrorCode.UNAVAILABLE, `the server could not be reached within ${this.grantedLeaseMs} ms`));
+    }, this.grantedLeaseMs);
+  }
+
+  /** Reject every call but the handshake's, and forget what was not sent yet. */
+  private rejectWaiting(error: BatonError): void {
+    this.outbox = [];
+    for (const [id, pending] of this.pending) {
+      if (pending.op === 'hello') continue;
+      this.pending.delete(id);
+      pending.reject(error);
+    }
   }
 
   private handleMessage(text: string): void {
@@ -313,6 +461,20 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     if (!message) {
       this.emit({ type: 'server-error', code: ClientErrorCode.PROTOCOL, message: `unreadable message from the server: ${text.slice(0, 80)}` });
       return;
+    }
+    // A welcome's `sn` is the last one sent, not its own place in the stream.
+    if (message.op !== 'welcome' && 'sn' in message && typeof message.sn === 'number' && this.exactlyOnce) {
+      if (message.sn <= this.lastSn) return; // sent again after a resume; already handled
+      if (message.sn !== this.lastSn + 1) {
+        // A message was lost: resume, and the server sends everything after lastSn again.
+        this.connection?.close();
+        return;
+      }
+      this.lastSn = message.sn;
+      if (++this.unacknowledged >= ACK_INTERVAL_MESSAGES) {
+        this.unacknowledged = 0;
+        this.keepalive();
+      }
     }
     if (message.op === 'lost') {
       const lock = this.locks.get(message.token);
@@ -325,8 +487,15 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     const id = 'id' in message ? message.id : undefined;
     if (id === undefined) {
       if (message.op === 'error' && message.code === 'SESSION_ENDED') this.sessionEnded(new BatonError('SESSION_ENDED', message.message));
+      else if (message.op === 'error' && message.code === 'SHUTTING_DOWN') this.serverShuttingDown(message.message);
       else if (message.op === 'error') this.emit({ type: 'server-error', code: message.code, message: message.message });
       return;
+    }
+    const seq = this.sequenceOf.get(id);
+    if (seq !== undefined) {
+      // Its first answer: the server applied it, no need to send it again.
+      this.sequenceOf.delete(id);
+      this.unanswered.delete(seq);
     }
     const pending = this.pending.get(id);
     if (!pending) {
@@ -399,6 +568,9 @@ export class BatonClient implements LockOwner, AsyncDisposable {
       if (resume && this.sessionId !== undefined) {
         hello.session = this.sessionId;
         hello.secret = this.secret;
+        if (this.exactlyOnce) hello.ack = this.lastSn;
+      } else if (this.options.exactlyOnce !== false) {
+        hello.exactlyOnce = true;
       }
       const reply = new Promise<ServerMessage>((resolve, reject) => {
         helloSentAt = performance.now();
@@ -425,8 +597,28 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     this.sessionId = welcome.session;
     this.secret = welcome.secret;
     this.grantedLeaseMs = welcome.leaseMs;
+    if (resume && !welcome.resumed) {
+      // Asked to resume, given a new session: the old one is gone, and with it every lock and waiting call.
+      this.sessionEnded(new BatonError('SESSION_ENDED', 'the server opened a new session instead of resuming the old one'));
+    }
+    if (!welcome.resumed) this.startStream(welcome.exactlyOnce === true);
     this.confirm(helloSentAt);
     this.ready = true;
+    if (this.unavailableTimer) clearTimeout(this.unavailableTimer);
+    this.unavailableTimer = undefined;
+    if (welcome.resumed && this.exactlyOnce) {
+      // Send again, in order, every request the server has not applied (its
+      // answers to the others are among the messages it sends again).
+      const applied = welcome.applied ?? 0;
+      for (const [seq, text] of this.unanswered) {
+        if (seq <= applied) this.unanswered.delete(seq);
+        else connection.send(text);
+      }
+    }
+    if (welcome.resumed) {
+      // Status is outside the sequence: ask again, its answer may have been lost.
+      for (const pending of this.pending.values()) if (pending.resendText !== undefined) connection.send(pending.resendText);
+    }
     this.emit(welcome.resumed ? { type: 'resumed', session: welcome.session } : { type: 'session-opened', session: welcome.session });
     if (!welcome.resumed && previous !== undefined) this.orphans.length = 0;
     for (const orphan of this.orphans.splice(0)) {
@@ -434,7 +626,17 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     }
     const queued = this.outbox;
     this.outbox = [];
-    for (const text of queued) connection.send(text);
+    for (const unsent of queued) this.transmit(connection, unsent.text, unsent.id, unsent.op);
+  }
+
+  /** A new session: its sequence starts over. */
+  private startStream(exactlyOnce: boolean): void {
+    this.exactlyOnce = exactlyOnce;
+    this.nextSeq = 1;
+    this.lastSn = 0;
+    this.unacknowledged = 0;
+    this.unanswered.clear();
+    this.sequenceOf.clear();
   }
 
   /** Every reply proves the lease lasts until the request's send time plus the lease. */
@@ -447,14 +649,19 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     if (!this.leaseTimer && !this.closing) this.armLeaseTimer();
   }
 
+  private safetyMargin(): number {
+    return Math.min(MAX_SAFETY_MARGIN_MS, Math.max(MIN_SAFETY_MARGIN_MS, this.grantedLeaseMs / 10));
+  }
+
   private armLeaseTimer(): void {
-    const margin = Math.min(MAX_SAFETY_MARGIN_MS, Math.max(MIN_SAFETY_MARGIN_MS, this.grantedLeaseMs / 10));
-    const delayMs = Math.max(0, this.confirmedUntil - margin - performance.now());
+    const delayMs = Math.max(0, this.holdsUntil() - performance.now());
     this.leaseTimer = setTimeout(() => {
       this.leaseTimer = undefined;
       if (this.closing) return;
-      if (performance.now() >= this.confirmedUntil - margin) {
+      if (performance.now() >= this.holdsUntil()) {
         this.leaseUnconfirmed();
+        // Calls that wait on a server that cannot be reached do not wait past the lease.
+        this.rejectWaiting(new BatonError(ClientErrorCode.UNAVAILABLE, 'the server did not answer before the session\'s lease could no longer be proven'));
         this.dropSilentConnection();
       } else {
         this.armLeaseTimer();
@@ -498,12 +705,9 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     }
     this.locks.clear();
     this.orphans.length = 0;
-    this.outbox = [];
-    for (const [id, pending] of this.pending) {
-      if (pending.op === 'hello') continue;
-      this.pending.delete(id);
-      pending.reject(error);
-    }
+    this.rejectWaiting(error);
+    this.unanswered.clear();
+    this.sequenceOf.clear();
     this.emit({ type: 'session-lost', session, error });
     if (this.ready && this.connection && !this.closing) {
       // Still connected: carry on under a new session.
@@ -512,6 +716,29 @@ export class BatonClient implements LockOwner, AsyncDisposable {
       const connection = this.connection;
       this.handshake(connection, false).catch((handshakeError: unknown) => this.connectionLost(handshakeError as Error));
     }
+  }
+
+  /**
+   * The server is stopping and keeps no log (docs/protocol.md 3.2): every
+   * lock is gone and every waiting call is refused with SHUTTING_DOWN. The
+   * server closes the connection; the usual reconnect then opens a new
+   * session once a server is back.
+   */
+  private serverShuttingDown(text: string): void {
+    this.emit({ type: 'shutting-down', message: text });
+    for (const lock of this.locks.values()) {
+      const error = new BatonError(ClientErrorCode.LOCK_LOST, `the lock on ${lock.resource} (token ${lock.token}) was lost: the server is shutting down`);
+      lock.markLost(error);
+      this.emit({ type: 'lock-lost', resource: lock.resource, token: lock.token, error });
+    }
+    this.locks.clear();
+    this.orphans.length = 0;
+    this.rejectWaiting(new BatonError(ClientErrorCode.SHUTTING_DOWN, `the server is shutting down: ${text}`));
+    this.unanswered.clear();
+    this.sequenceOf.clear();
+    // Later calls wait for the new session the reconnect opens.
+    this.sessionId = undefined;
+    this.ready = false;
   }
 
   private connectionLost(error: Error | undefined): void {
@@ -568,8 +795,10 @@ export class BatonClient implements LockOwner, AsyncDisposable {
   private stopTimers(): void {
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    if (this.unavailableTimer) clearTimeout(this.unavailableTimer);
     this.keepaliveTimer = undefined;
     this.leaseTimer = undefined;
+    this.unavailableTimer = undefined;
   }
 
   private emit(event: ClientEvent): void {

@@ -17,6 +17,12 @@ export const ClientErrorCode = {
   LOCK_LOST: 'LOCK_LOST',
   /** The SDK could not renew the session in time, so it must assume its locks are gone. */
   LEASE_UNCONFIRMED: 'LEASE_UNCONFIRMED',
+  /** The server could not be reached before the session's lease could no longer be proven: the call is abandoned. */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** A call other than acquire got no reply within requestTimeoutMs. */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** The server said it is stopping (docs/protocol.md 3.2); its sessions end with it. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** The server answered something the SDK did not expect. */
   PROTOCOL: 'PROTOCOL',
 } as const;

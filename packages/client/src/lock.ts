@@ -1,9 +1,15 @@
 import type { LockMode } from '@baton/core';
-import type { BatonError } from './errors.js';
+import { BatonError, ClientErrorCode } from './errors.js';
 
 /** What a {@link Lock} needs from its client, kept narrow so the two stay decoupled. */
 export interface LockOwner {
   releaseLock(lock: Lock): Promise<void>;
+  /**
+   * Until when (performance.now() milliseconds) the SDK keeps believing it
+   * holds its locks: the proven end of the session's lease minus the safety
+   * margin.
+   */
+  holdsUntil(): number;
 }
 
 /**
@@ -47,6 +53,34 @@ export class Lock implements AsyncDisposable {
   /** True once the lock is lost (the signal aborted). */
   get lost(): boolean {
     return this.lostReason !== undefined;
+  }
+
+  /**
+   * Milliseconds from now until the SDK would give this lock up (the proven
+   * end of its session's lease minus the safety margin), computed from the
+   * clock at the moment of the call; 0 once the lock is lost or released.
+   * Unlike `signal`, which aborts from a timer, this is right even in a
+   * process that has just been resumed from a pause and whose timers have
+   * not run yet.
+   */
+  expiresIn(): number {
+    if (this.lost || this.released) return 0;
+    return Math.max(0, this.owner.holdsUntil() - performance.now());
+  }
+
+  /**
+   * Throw unless the lock is still held right now by the clock: call it just
+   * before acting on the protected resource. When the proven lease has run
+   * out it marks the lock lost (its signal aborts) and throws
+   * LEASE_UNCONFIRMED; a lock already lost throws its loss (LOCK_LOST, or the
+   * code it was lost with). A released lock throws LOCK_LOST.
+   */
+  assertHeld(): void {
+    if (this.lostReason) throw this.lostReason;
+    if (this.released) throw new BatonError(ClientErrorCode.LOCK_LOST, `the lock on ${this.resource} (token ${this.token}) was released`);
+    if (this.owner.holdsUntil() - performance.now() > 0) return;
+    this.markLost(new BatonError(ClientErrorCode.LEASE_UNCONFIRMED, `the lease of the lock on ${this.resource} (token ${this.token}) could not be proven to last until now`));
+    throw this.lostReason!;
   }
 
   /** True once release() was called. */
