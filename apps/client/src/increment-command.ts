@@ -82,12 +82,14 @@ function isLockLoss(error: unknown): boolean {
 }
 
 async function incrementOnce(file: ReturnType<typeof resourceFile>, path: string, lock: Lock, holdMs: number, verbose: boolean): Promise<number> {
+  lock.assertHeld();
   const value = parseCounter(path, file.read(lock.token)) + 1;
   if (holdMs > 0) {
     if (verbose) console.log(`Holding for ${holdMs} ms`);
     await holdFor(holdMs, lock.signal);
   }
-  lock.signal.throwIfAborted();
+  // By the clock, right now (a resumed process's timers may not have run yet); the fence stays the final guard.
+  lock.assertHeld();
   file.write(`${value}\n`, lock.token);
   return value;
 }

@@ -31,7 +31,14 @@ export async function readWrite(arguments_: ReadWriteArguments, options: CommonO
         console.log(`Sleeping for ${sleepSeconds} seconds...`);
         await holdFor(sleepSeconds * 1000, lock.signal);
       }
-      lock.signal.throwIfAborted();
+      // By the clock, right now: a process resumed from a pause learns here
+      // that its lease is gone, before its timers have run.
+      try {
+        lock.assertHeld();
+      } catch (error) {
+        console.log(`LOST ${resource} before ${operation === 'WRITE' ? 'writing' : 'reading'}: ${(error as Error).message}`);
+        throw error;
+      }
       if (operation === 'WRITE') {
         file.write(value ?? '', lock.token);
         console.log(`WROTE '${value ?? ''}' to ${resource}`);

@@ -405,11 +405,8 @@ export class BatonClient implements LockOwner, AsyncDisposable {
   }
 
   private sendText(text: string, id: RequestId | undefined, op: string): void {
-    if (this.ready && this.connection) {
-      this.transmit(this.connection, text, id, op);
-      return;
-    }
-    this.outbox.push({ text, id, op });
+    if (this.ready && this.connection) this.transmit(this.connection, text, id, op);
+    else this.outbox.push({ text, id, op });
     this.armUnavailableTimer();
   }
 
@@ -442,18 +439,24 @@ export class BatonClient implements LockOwner, AsyncDisposable {
     if (performance.now() < this.holdsUntil()) return;
     this.unavailableTimer = setTimeout(() => {
       this.unavailableTimer = undefined;
-      if (!this.ready && !this.closing) this.rejectWaiting(new BatonError(ClientErrorCode.UNAVAILABLE, `the server could not be reached within ${this.grantedLeaseMs} ms`));
+      if (this.closing || performance.now() < this.holdsUntil()) return;
+      const error = new BatonError(ClientErrorCode.UNAVAILABLE, `the server did not answer within ${this.grantedLeaseMs} ms`);
+      this.rejectWaiting(error, performance.now() - this.grantedLeaseMs);
+      if (this.pending.size > 0) this.armUnavailableTimer();
     }, this.grantedLeaseMs);
   }
 
-  /** Reject every call but the handshake's, and forget what was not sent yet. */
-  private rejectWaiting(error: BatonError): void {
-    this.outbox = [];
+  /**
+   * Reject every call but the handshake's that was made before `before`
+   * (default: all), and forget what of them was not sent yet.
+   */
+  private rejectWaiting(error: BatonError, before = Infinity): void {
     for (const [id, pending] of this.pending) {
-      if (pending.op === 'hello') continue;
+      if (pending.op === 'hello' || pending.sentAt >= before) continue;
       this.pending.delete(id);
       pending.reject(error);
     }
+    this.outbox = before === Infinity ? [] : this.outbox.filter((unsent) => unsent.id === undefined || this.pending.has(unsent.id));
   }
 
   private handleMessage(text: string): void {
@@ -661,7 +664,8 @@ export class BatonClient implements LockOwner, AsyncDisposable {
       if (performance.now() >= this.holdsUntil()) {
         this.leaseUnconfirmed();
         // Calls that wait on a server that cannot be reached do not wait past the lease.
-        this.rejectWaiting(new BatonError(ClientErrorCode.UNAVAILABLE, 'the server did not answer before the session\'s lease could no longer be proven'));
+        // Calls made before the lease became unprovable give up now; later ones get a lease of their own (armUnavailableTimer).
+        this.rejectWaiting(new BatonError(ClientErrorCode.UNAVAILABLE, 'the server did not answer before the session\'s lease could no longer be proven'), this.holdsUntil());
         this.dropSilentConnection();
       } else {
         this.armLeaseTimer();
