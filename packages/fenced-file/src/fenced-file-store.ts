@@ -15,6 +15,17 @@ export class StaleTokenError extends Error {
   }
 }
 
+/** Options of a fenced read or write. */
+export interface FenceOptions {
+  /**
+   * Runs under the file's mutex immediately before the token is compared
+   * (and before an unfenced read): throw to refuse the access. Pass
+   * `() => lock.assertHeld()` so that a writer that waited for the mutex, or
+   * was paused, past its lease finds out before it writes.
+   */
+  check?: () => void;
+}
+
 /**
  * The resource-side half of fencing. A lock alone cannot stop a holder that
  * was paused (GC, SIGSTOP, a slow network) past its lease from writing after
@@ -39,10 +50,14 @@ export class FencedFile {
    * safe: once the new holder has read, a paused old holder can no longer
    * write back a value computed from what it read before.
    */
-  read(token?: string | bigint): string {
-    if (token === undefined) return readOrEmpty(this.path);
+  read(token?: string | bigint, options: FenceOptions = {}): string {
+    if (token === undefined) {
+      options.check?.();
+      return readOrEmpty(this.path);
+    }
     const value = typeof token === 'bigint' ? token : parseToken(token);
     return withFileMutex(this.path, () => {
+      options.check?.();
       this.admit(value);
       return readOrEmpty(this.path);
     });
@@ -55,9 +70,10 @@ export class FencedFile {
   }
 
   /** Replace the content, if `token` is not lower than every token written before. Throws {@link StaleTokenError} otherwise. */
-  write(text: string, token: string | bigint): void {
+  write(text: string, token: string | bigint, options: FenceOptions = {}): void {
     const value = typeof token === 'bigint' ? token : parseToken(token);
     withFileMutex(this.path, () => {
+      options.check?.();
       this.admit(value);
       replace(this.path, text);
     });

@@ -7,7 +7,8 @@
  * import { FencedFile } from '@baton/fenced-file';
  * const file = new FencedFile('/data/file_A.txt');
  * await client.withLock('file_A', async (signal, lock) => {
- *   file.write('Hello Distributed World', lock.token); // throws StaleTokenError if a newer holder already wrote
+ *   // throws StaleTokenError if a newer holder already wrote; the check refuses a lock whose lease ran out
+  file.write('Hello Distributed World', lock.token, { check: () => lock.assertHeld() });
  * });
  * ```
  */

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,27 @@ describe('FencedFile', () => {
     expect(() => file.write('b', '18446744073709550999')).toThrow(/token 18446744073709551000 has already been used/);
     file.write('c', '18446744073709551001');
     expect(file.read()).toBe('c');
+  });
+
+  it('runs the check under the mutex right before the compare; a check that throws leaves content and fence as they were', () => {
+    const path = join(directory, 'checked.txt');
+    const file = new FencedFile(path);
+    file.write('kept', '3');
+    const seen: boolean[] = [];
+    const lost = () => {
+      seen.push(existsSync(`${path}.mutex`));
+      throw new Error('lock lost');
+    };
+    expect(() => file.write('late', '4', { check: lost })).toThrow('lock lost');
+    expect(() => file.read('5', { check: lost })).toThrow('lock lost');
+    expect(() => file.read(undefined, { check: lost })).toThrow('lock lost');
+    expect(seen).toEqual([true, true, false]);
+    expect(file.read()).toBe('kept');
+    expect(file.latestToken()).toBe(3n);
+    let checks = 0;
+    file.write('next', '4', { check: () => void checks++ });
+    expect(file.read('4', { check: () => void checks++ })).toBe('next');
+    expect(checks).toBe(2);
   });
 
   it('refuses a token that is not a decimal string', () => {
