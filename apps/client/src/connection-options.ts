@@ -1,5 +1,6 @@
 import type { BatonClient } from '@baton/client';
 import { connect } from '@baton/client';
+import { noteServerStopping } from './exit-codes.js';
 import { transports } from './transports.js';
 
 /** Options every lock-client command shares. */
@@ -22,6 +23,10 @@ export async function connectFromOptions(options: CommonOptions, defaultName: st
     onEvent: (event) => {
       if (event.type === 'lock-lost') process.stderr.write(`LOST ${event.resource} (token ${event.token}): ${event.error.message}\n`);
       if (event.type === 'session-lost') process.stderr.write(`SESSION LOST: ${event.error.message}\n`);
+      if (event.type === 'shutting-down') {
+        noteServerStopping();
+        process.stderr.write(`SHUTTING DOWN: ${event.message}\n`);
+      }
     },
   });
 }

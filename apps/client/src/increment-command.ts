@@ -1,11 +1,17 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { isBatonError } from '@baton/client';
 import type { Lock } from '@baton/client';
-import { StaleTokenError } from '@baton/fenced-file';
 import type { CommonOptions } from './connection-options.js';
+import { isLockLoss } from './exit-codes.js';
 import { holdFor } from './hold.js';
 import { connectFromOptions } from './connection-options.js';
 import { parseCounter, resourceFile, resourceFilePath } from './resource-file.js';
+
+/**
+ * SHUTTING_DOWN or UNAVAILABLE this many times in a row (no grant between)
+ * and the counter gives up: the server is not coming back.
+ */
+export const MAX_REFUSALS_IN_A_ROW = 3;
 
 export interface IncrementArguments {
   resource: string;
@@ -35,6 +41,7 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
   bar?.start(iterations, 0);
   let sum = 0;
   let retries = 0;
+  let refusalsInARow = 0;
   try {
     for (let iteration = 1; iteration <= iterations; iteration++) {
       if (verbose) {
@@ -44,11 +51,22 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
       let lock: Lock;
       try {
         lock = await client.acquire(resource);
+        refusalsInARow = 0;
       } catch (error) {
-        // The session ended under a waiting request (its lease ran out while
-        // the process was paused, say): the SDK has opened a new one; ask again.
-        if (!isBatonError(error, 'SESSION_ENDED')) throw error;
-        process.stderr.write(`SESSION ENDED while waiting for ${resource} in iteration ${iteration}; asking again\n`);
+        // Nothing was done in this iteration, so asking again keeps the count
+        // exact. SESSION_ENDED: the session ended under the waiting request
+        // (its lease ran out while the process was paused, say) and the SDK
+        // has opened a new one. SHUTTING_DOWN / UNAVAILABLE: the server stopped
+        // or could not be reached; the SDK reconnects, and a server that is
+        // back gets the request — but not forever.
+        const code = isBatonError(error) ? error.code : undefined;
+        if (code === 'SESSION_ENDED') {
+          process.stderr.write(`SESSION ENDED while waiting for ${resource} in iteration ${iteration}; asking again\n`);
+        } else if ((code === 'SHUTTING_DOWN' || code === 'UNAVAILABLE') && ++refusalsInARow < MAX_REFUSALS_IN_A_ROW) {
+          process.stderr.write(`${code} while waiting for ${resource} in iteration ${iteration}; asking again\n`);
+        } else {
+          throw error;
+        }
         iteration--;
         continue;
       }
@@ -76,20 +94,17 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
   if (retries > 0) console.log(`(${retries} iteration(s) lost their lock and were done again)`);
 }
 
-/** The lock went away under us: lost, unconfirmed, or fenced off by a newer holder. */
-function isLockLoss(error: unknown): boolean {
-  return error instanceof StaleTokenError || isBatonError(error, 'LOCK_LOST') || isBatonError(error, 'LEASE_UNCONFIRMED') || isBatonError(error, 'SESSION_ENDED');
-}
-
 async function incrementOnce(file: ReturnType<typeof resourceFile>, path: string, lock: Lock, holdMs: number, verbose: boolean): Promise<number> {
-  lock.assertHeld();
-  const value = parseCounter(path, file.read(lock.token)) + 1;
+  const check = () => lock.assertHeld();
+  const value = parseCounter(path, file.read(lock.token, { check })) + 1;
   if (holdMs > 0) {
+    // The wait begins before the line says so (tests pause the process on it).
+    const holding = holdFor(holdMs, lock.signal);
     if (verbose) console.log(`Holding for ${holdMs} ms`);
-    await holdFor(holdMs, lock.signal);
+    await holding;
   }
-  // By the clock, right now (a resumed process's timers may not have run yet); the fence stays the final guard.
-  lock.assertHeld();
-  file.write(`${value}\n`, lock.token);
+  // By the clock, right now (a resumed process's timers may not have run yet),
+  // under the file's mutex right before the compare; the fence stays the final guard.
+  file.write(`${value}\n`, lock.token, { check });
   return value;
 }

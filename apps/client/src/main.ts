@@ -9,16 +9,13 @@
 import { Command, Option } from 'commander';
 import { MAX_LEASE_MS, MIN_LEASE_MS, resourceNameProblem } from '@baton/core';
 import { isBatonError } from '@baton/client';
+import { StaleTokenError } from '@baton/fenced-file';
 import type { CommonOptions } from './connection-options.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { increment } from './increment-command.js';
 import { readWrite } from './read-write-command.js';
 import { status } from './status-command.js';
 import { TRANSPORT_NAMES } from './transports.js';
-
-/** Exit code for input refused before anything was sent (bad resource name, bad arguments). */
-const EXIT_USAGE = 2;
-/** Exit code for a failure at run time (server unreachable, lock lost, timeout). */
-const EXIT_FAILURE = 1;
 
 class UsageError extends Error {}
 
@@ -48,6 +45,18 @@ const program = new Command()
   .option('--data-dir <dir>', "where resources' files live (<data-dir>/<resource>.txt)", '.')
   .option('--client <name>', 'name shown in the server log and status')
   .option('--lease-ms <ms>', `session lease to ask for (${MIN_LEASE_MS}-${MAX_LEASE_MS}; default the server's)`)
+  .addHelpText(
+    'after',
+    `
+Exit codes:
+  ${ExitCode.OK}  done
+  ${ExitCode.FAILURE}  any other failure at run time
+  ${ExitCode.USAGE}  bad arguments or resource name (nothing was sent)
+  ${ExitCode.TIMEOUT}  TIMEOUT: not granted within --wait-ms
+  ${ExitCode.UNAVAILABLE}  UNAVAILABLE: the server could not be reached (CONNECT_FAILED, REQUEST_TIMEOUT too)
+  ${ExitCode.SHUTTING_DOWN}  SHUTTING_DOWN: the server is stopping; the wait was refused or the lock ended with it
+  ${ExitCode.LOCK_LOST}  the lock was lost before the read or write, which was not done`,
+  )
   .showHelpAfterError()
   .enablePositionalOptions();
 
@@ -103,9 +112,9 @@ program
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof UsageError) {
     process.stderr.write(`lock-client: ${error.message}\n`);
-    process.exit(EXIT_USAGE);
+    process.exit(ExitCode.USAGE);
   }
-  const code = isBatonError(error) ? ` [${error.code}]` : '';
+  const code = isBatonError(error) || error instanceof StaleTokenError ? ` [${error.code}]` : '';
   process.stderr.write(`lock-client: ${(error as Error).message}${code}\n`);
-  process.exit(EXIT_FAILURE);
+  process.exit(exitCodeFor(error));
 });

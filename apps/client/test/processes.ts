@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { FaultProxy } from './fault-proxy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** tsx as a loader inside one node process (the tsx CLI would put a second process between the test and the app, and a SIGKILL would miss the app). */
@@ -13,7 +14,7 @@ export class AppProcess {
   readonly lines: string[] = [];
   readonly errorLines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly watchers: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  private readonly watchers: { pattern: RegExp; stream: 'stdout' | 'stderr'; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   private hasExited = false;
 
   constructor(readonly name: string, readonly child: ChildProcess) {
@@ -26,24 +27,42 @@ export class AppProcess {
         resolve({ code, signal });
       });
     });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      this.lines.push(line);
+    const onLine = (stream: 'stdout' | 'stderr', line: string) => {
+      (stream === 'stdout' ? this.lines : this.errorLines).push(line);
       for (const watcher of [...this.watchers]) {
-        if (watcher.pattern.test(line)) {
+        if (watcher.stream === stream && watcher.pattern.test(line)) {
           this.watchers.splice(this.watchers.indexOf(watcher), 1);
           watcher.resolve(line);
         }
       }
-    });
-    createInterface({ input: child.stderr! }).on('line', (line) => this.errorLines.push(line));
+    };
+    createInterface({ input: child.stdout! }).on('line', (line) => onLine('stdout', line));
+    createInterface({ input: child.stderr! }).on('line', (line) => onLine('stderr', line));
   }
 
   /** The first line (already printed or still to come) that matches. */
   waitForLine(pattern: RegExp): Promise<string> {
-    const existing = this.lines.find((line) => pattern.test(line));
+    return this.waitFor('stdout', pattern);
+  }
+
+  /** The first line on stderr (already printed or still to come) that matches. */
+  waitForErrorLine(pattern: RegExp): Promise<string> {
+    return this.waitFor('stderr', pattern);
+  }
+
+  private waitFor(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string> {
+    const existing = (stream === 'stdout' ? this.lines : this.errorLines).find((line) => pattern.test(line));
     if (existing !== undefined) return Promise.resolve(existing);
-    if (this.hasExited) return Promise.reject(new Error(`${this.name} has exited without printing ${pattern}`));
-    return new Promise((resolve, reject) => this.watchers.push({ pattern, resolve, reject }));
+    if (this.hasExited) return Promise.reject(new Error(`${this.name} has exited without printing ${pattern} on ${stream}`));
+    return new Promise((resolve, reject) => this.watchers.push({ pattern, stream, resolve, reject }));
+  }
+
+  /** Resolves once `check` is true, evaluated now and after every new line on stdout. */
+  async waitUntil(check: () => boolean, description = 'a condition'): Promise<void> {
+    while (!check()) {
+      if (this.hasExited) throw new Error(`${this.name} has exited before ${description}`);
+      await new Promise<void>((resolve, reject) => this.watchers.push({ pattern: /(?:)/, stream: 'stdout', resolve: () => resolve(), reject }));
+    }
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
@@ -83,4 +102,15 @@ export function serverEvents(server: AppProcess): Record<string, unknown>[] {
   return server.lines
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** On failure: what every process printed and what the proxy saw, for the CI log. */
+export function dumpOutput(processes: AppProcess[], proxy?: FaultProxy): void {
+  for (const started of processes) {
+    console.log(`--- ${started.name} stdout (last 40)\n${started.lines.slice(-40).join('\n')}\n--- ${started.name} stderr (last 40)\n${started.errorLines.slice(-40).join('\n')}`);
+  }
+  if (proxy) {
+    console.log(`--- proxy: ${proxy.accepted} connections, ${proxy.resets} resets, dropped ${JSON.stringify(proxy.dropped)}`);
+    console.log(proxy.messages.slice(-40).map((message) => `${message.connection} ${message.direction} ${message.text.slice(0, 200)}`).join('\n'));
+  }
 }

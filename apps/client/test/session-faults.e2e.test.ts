@@ -80,11 +80,15 @@ describe.each(['tcp', 'zmq', 'ws'] as const)('session faults over %s', (transpor
     server.kill('SIGTERM');
     const [holderExit, waiterExit] = await Promise.all([holder.exited, waiter.exited]);
     expect(performance.now() - stoppedAt).toBeLessThan(1_000);
-    expect(holderExit.code).toBe(1);
-    expect(waiterExit.code).toBe(1);
+    expect(holderExit.code).toBe(5); // SHUTTING_DOWN
+    expect(waiterExit.code).toBe(5);
     expect(holder.errorLines.join('\n')).toMatch(/shutting down/);
     expect(waiter.errorLines.join('\n')).toMatch(/SHUTTING_DOWN/);
     expect(holder.lines).not.toContain("WROTE 'x' to file_A");
+    // lock-client says so in one line each: the push, then what it meant for the call.
+    for (const client of [holder, waiter]) expect(client.errorLines).toContainEqual(expect.stringMatching(/^SHUTTING DOWN: the server is shutting down/));
+    expect(holder.lines).toContainEqual(expect.stringMatching(/^LOST file_A before writing: .*shutting down/));
+    expect(waiter.lines).toContainEqual(expect.stringMatching(/^NOT LOCKED file_A \[SHUTTING_DOWN\]: /));
     expect((await server.exited).code).toBe(0);
   });
 });
