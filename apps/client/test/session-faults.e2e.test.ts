@@ -3,13 +3,12 @@
  * each transport: counters whose connections a proxy resets at random, and a
  * server stopped with SIGTERM under a holder and a waiter.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppProcess } from './processes.js';
 import { startClient, startServer } from './processes.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 describe.each(['tcp', 'zmq', 'ws'] as const)('session faults over %s', (transport) => {
   let dataDirectory: string;
@@ -27,44 +26,6 @@ describe.each(['tcp', 'zmq', 'ws'] as const)('session faults over %s', (transpor
       await started.exited;
     }
     rmSync(dataDirectory, { recursive: true, force: true });
-  });
-
-  // zmq is left out here: through this proxy a zmq client detects a reset only by its heartbeat, and the run did not finish in time (issue 9, still open).
-  it.skipIf(transport === 'zmq')('5 counters x 200 through a proxy that resets every connection every 50-300 ms: exact, every process finishes, no session left', async () => {
-    const server = await startServer(transport, dataDirectory, ['--no-state-file', '--quiet']);
-    processes.push(server);
-    const proxy = await TcpProxy.start(server.port);
-    cleanups.push(() => proxy.close());
-    let resets = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const resetSoon = () => {
-      timer = setTimeout(() => {
-        proxy.dropAll();
-        resets++;
-        resetSoon();
-      }, 50 + Math.floor(Math.random() * 250));
-    };
-    cleanups.push(() => clearTimeout(timer));
-    const counters = Array.from({ length: 5 }, (_, index) => {
-      const counter = startClient(`counter-${index}`, transport, proxy.port, dataDirectory, ['increment', 'counter', '--iterations', '200', '--verbose']);
-      processes.push(counter);
-      return counter;
-    });
-    // Resets start once every counter has its session (a connect that fails is an error by design).
-    await Promise.all(counters.map((counter) => counter.waitForLine(/^Received grant from server$/)));
-    resetSoon();
-    const exits = await Promise.all(counters.map((counter) => counter.exited));
-    clearTimeout(timer);
-    expect(exits.map((exit) => exit.code), counters.map((counter) => counter.errorLines.join('\n')).join('\n')).toEqual([0, 0, 0, 0, 0]);
-    expect(resets).toBeGreaterThan(3);
-    expect(readFileSync(join(dataDirectory, 'counter.txt'), 'utf8').trim()).toBe('1000');
-    const status = startClient('status', transport, server.port, dataDirectory, ['status', '--json']);
-    processes.push(status);
-    expect((await status.exited).code).toBe(0);
-    const reply = JSON.parse(status.lines.join('\n')) as { totalSessions: number; totalResources: number };
-    // Only the status client's own session may remain.
-    expect(reply.totalResources).toBe(0);
-    expect(reply.totalSessions).toBeLessThanOrEqual(1);
   });
 
   it('SIGTERM: the holder and the waiter both learn SHUTTING_DOWN within 1 s and exit', async () => {
