@@ -24,3 +24,4 @@ export * from './effects.js';
 export * from './resource-name.js';
 export * from './lock-machine.js';
 export * from './protocol.js';
+export * from './server-message-decoder.js';

@@ -8,19 +8,13 @@
  * stable error code and, when it could be read, the request id, so the server
  * can answer the sender and go on serving everyone else.
  */
-import { decodeCanonicalReply, decodeCanonicalRequest } from './canonical-messages.js';
+import { decodeCanonicalRequest } from './canonical-messages.js';
 import { ErrorCode } from './errors.js';
+import type { Fields } from './field-rules.js';
+import { compact, FieldError, flag, integer, isRequestId, mode, requestId, resource, sequenceNumber, text, token } from './field-rules.js';
 import type { LockMode, RequestId } from './inputs.js';
-import {
-  MAX_CLIENT_NAME_LENGTH,
-  MAX_LEASE_MS,
-  MAX_LOCK_DELAY_MS,
-  MAX_REQUEST_ID_LENGTH,
-  MAX_WAIT_MS,
-  MIN_LEASE_MS,
-  PROTOCOL_VERSION,
-} from './limits.js';
-import { resourceNameProblem } from './resource-name.js';
+import { MAX_CLIENT_NAME_LENGTH, MAX_LEASE_MS, MAX_LOCK_DELAY_MS, MAX_WAIT_MS, MIN_LEASE_MS, PROTOCOL_VERSION } from './limits.js';
+import { decodeServerReply } from './server-message-decoder.js';
 
 // ---- client → server ----
 
@@ -297,117 +291,17 @@ export interface DecodeFailure {
   id?: RequestId;
   /** The request's `seq`, when the message had a readable one (an exactly-once session consumes it). */
   seq?: number;
+  /**
+   * A server message's `sn`, when it had a readable one (decodeServerReply;
+   * never for a `welcome`, whose `sn` is not its own place in the stream).
+   */
+  sn?: number;
 }
 
 export type DecodeResult<T> = { ok: true; message: T } | DecodeFailure;
 
 /** Client operations, for error messages and docs. */
 export const CLIENT_OPS = ['hello', 'acquire', 'release', 'cancel', 'keepalive', 'goodbye', 'status', 'force-release'] as const;
-
-type Fields = Record<string, unknown>;
-
-/** A field broke the schema; caught inside decodeClientMessage and turned into a DecodeFailure. */
-class FieldError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function isRequestId(value: unknown): value is RequestId {
-  if (typeof value === 'number') return Number.isSafeInteger(value);
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH;
-}
-
-const REQUEST_ID_RULE = `a safe integer or a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters`;
-
-function requestId(fields: Fields, name: string, required: boolean): RequestId | undefined {
-  const value = fields[name];
-  if (value === undefined) {
-    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, `"${name}" is required`);
-    return undefined;
-  }
-  if (!isRequestId(value)) throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be ${REQUEST_ID_RULE}`);
-  return value;
-}
-
-function integer(fields: Fields, name: string, min: number, max: number): number | undefined {
-  const value = fields[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function text(fields: Fields, name: string, required: boolean, maxLength: number): string | undefined {
-  const value = fields[name];
-  if (value === undefined) {
-    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, `"${name}" is required`);
-    return undefined;
-  }
-  if (typeof value !== 'string') throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be a string`);
-  if (value.length > maxLength) throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be at most ${maxLength} characters`);
-  return value;
-}
-
-function resource(fields: Fields, required: boolean): string | undefined {
-  const value = fields.resource;
-  if (value === undefined) {
-    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, '"resource" is required');
-    return undefined;
-  }
-  const problem = resourceNameProblem(value);
-  if (problem) throw new FieldError(typeof value === 'string' ? ErrorCode.BAD_RESOURCE_NAME : ErrorCode.BAD_FIELD, problem);
-  return value as string;
-}
-
-function token(fields: Fields, required: boolean): string | undefined {
-  const value = fields.token;
-  if (value === undefined) {
-    if (required) throw new FieldError(ErrorCode.MISSING_FIELD, '"token" is required');
-    return undefined;
-  }
-  if (typeof value !== 'string' || !/^[1-9][0-9]{0,19}$/.test(value)) {
-    throw new FieldError(ErrorCode.BAD_FIELD, '"token" must be a decimal string, as granted');
-  }
-  return value;
-}
-
-function mode(fields: Fields): LockMode | undefined {
-  const value = fields.mode;
-  if (value === undefined) return undefined;
-  if (value !== 'exclusive' && value !== 'shared') throw new FieldError(ErrorCode.BAD_FIELD, '"mode" must be "exclusive" or "shared"');
-  return value;
-}
-
-/**
- * Only the defined entries, so decoded messages have no `undefined` keys. A
- * fresh object rather than `delete` on the old one: deleting keys turns a V8
- * object into a slow dictionary, and this runs for every message.
- */
-function compact<T extends { op: string }>(message: T): T {
-  const result: Record<string, unknown> = {};
-  for (const key in message) {
-    const value = message[key];
-    if (value !== undefined) result[key] = value;
-  }
-  return result as T;
-}
-
-function flag(fields: Fields, name: string): boolean | undefined {
-  const value = fields[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be true or false`);
-  return value;
-}
-
-/** A request's `seq`, if it has a valid one: 1 or more, a safe integer. */
-function sequenceNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : undefined;
-}
 
 /** Adds the exactly-once fields (`seq`, `ack`) of docs/protocol.md 3.1 when present, validated. */
 function withSequence<T extends SequencedFields>(message: T, fields: Fields): T {
@@ -509,17 +403,13 @@ export function decodeClientMessageInGeneral(raw: string): DecodeResult<ClientMe
   }
 }
 
-/** Parse one server message without validating its fields (the SDK trusts its server). */
+/**
+ * Parse and validate one server message: {@link decodeServerReply} without
+ * the reason, undefined for anything malformed. Never throws.
+ */
 export function decodeServerMessage(raw: string): ServerMessage | undefined {
-  const canonical = decodeCanonicalReply(raw);
-  if (canonical !== undefined) return canonical;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as Fields).op === 'string') return parsed as ServerMessage;
-  } catch {
-    // fall through
-  }
-  return undefined;
+  const result = decodeServerReply(raw);
+  return result.ok ? result.message : undefined;
 }
 
 /** One message as wire text. */
