@@ -14,6 +14,7 @@
  * ```
  */
 export * from './client.js';
+export * from './client-session.js';
 export * from './errors.js';
 export * from './lock.js';
 export * from './server-url.js';

@@ -4,7 +4,7 @@
  * most of what a client sends. The tests check that the text equals the
  * general encoding.
  */
-import type { LockMode } from '@baton/core';
+import type { AcquireMessage, LockMode } from '@baton/core';
 import { encodeMessage } from '@baton/core';
 
 /**
@@ -23,7 +23,10 @@ export function acquireText(id: number, resource: string, mode: LockMode, option
     if (lockDelayMs !== undefined) text += `,"lockDelayMs":${lockDelayMs}`;
     return `${text}}`;
   }
-  return encodeMessage({ op: 'acquire', id, resource, mode, waitMs, lockDelayMs } as never);
+  const message: AcquireMessage = { op: 'acquire', id, resource, mode };
+  if (waitMs !== undefined) message.waitMs = waitMs;
+  if (lockDelayMs !== undefined) message.lockDelayMs = lockDelayMs;
+  return encodeMessage(message);
 }
 
 /** The wire text of a release: resource names are whitelisted and tokens are digits, so nothing needs escaping. */

@@ -25,3 +25,4 @@ export * from './resource-name.js';
 export * from './lock-machine.js';
 export * from './protocol.js';
 export * from './server-message-decoder.js';
+export * from './min-heap.js';
