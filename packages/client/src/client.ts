@@ -61,8 +61,19 @@ interface Waiter {
 
 /** Open a session with the server at `url` (`tcp://…`, `zmq://…`, `ws://…`). */
 export async function connect(url: string, options: ConnectOptions): Promise<BatonClient> {
+  // Checked here because plain JavaScript callers get no compile-time check.
+  if (typeof url !== 'string') throw new TypeError(`connect(url, options): url must be a string like "tcp://127.0.0.1:5555", got ${typeof url}`);
   const address = parseServerUrl(url);
+  if (typeof options !== 'object' || options === null) throw new TypeError('connect(url, options): options must be an object with a transport, e.g. { transport: tcpTransport }');
+  if (options.transport === undefined || options.transport === null) {
+    throw new TypeError('connect(url, options): options.transport is required, e.g. { transport: tcpTransport } from @baton/transport-tcp (or an array of transports)');
+  }
   const transports: readonly Transport[] = isTransportList(options.transport) ? options.transport : [options.transport];
+  for (const transport of transports) {
+    if (typeof transport !== 'object' || transport === null || typeof transport.scheme !== 'string' || typeof transport.dial !== 'function') {
+      throw new TypeError('connect(url, options): every options.transport must be a Baton transport (an object with scheme and dial), e.g. tcpTransport');
+    }
+  }
   const transport = transports.find((candidate) => candidate.scheme === address.scheme);
   if (!transport) {
     throw new TypeError(`no transport for ${address.scheme}:// (have ${transports.map((candidate) => candidate.scheme).join(', ')})`);

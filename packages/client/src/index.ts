@@ -16,5 +16,6 @@
 export * from './client.js';
 export * from './client-session.js';
 export * from './errors.js';
+export * from './fencing-token.js';
 export * from './lock.js';
 export * from './server-url.js';

@@ -8,6 +8,14 @@ import type { BatonTarget } from './system-target.js';
 
 const TRANSPORTS = [tcpTransport, zmqTransport, wsTransport];
 
+/**
+ * BATON_BENCH_EXACTLY_ONCE=0 runs the Baton clients with plain sessions
+ * (`exactlyOnce: false`), to measure what the exactly-once bookkeeping
+ * (docs/protocol.md 3.1) costs: run W1/W2 once each way and compare the
+ * ratios to the raw baselines measured in the same run.
+ */
+const EXACTLY_ONCE = process.env.BATON_BENCH_EXACTLY_ONCE !== '0';
+
 /** Events that mean the benchmark's numbers cannot be trusted: counted and reported as errors. */
 export const TROUBLE_EVENTS: ReadonlySet<ClientEvent['type']> = new Set(['disconnected', 'session-lost', 'lock-lost', 'server-error']);
 
@@ -23,6 +31,7 @@ export async function openBatonClient(target: BatonTarget, name: string, options
     transport: TRANSPORTS,
     client: name,
     reconnect: false,
+    exactlyOnce: EXACTLY_ONCE,
     onEvent: (event) => {
       if (TROUBLE_EVENTS.has(event.type)) options.onTrouble?.(event);
     },

@@ -1,5 +1,5 @@
 import type { Connection, ServerMessage } from '@baton/core';
-import { decodeServerMessage, encodeMessage } from '@baton/core';
+import { decodeServerReply, encodeMessage } from '@baton/core';
 import { dialWebSocket } from '@baton/transport-ws/browser';
 
 /** Why a force-release did not happen: the server's error code (UNAUTHORIZED, NOT_HELD, ...) or CONNECTION. */
@@ -61,8 +61,16 @@ export class AdminChannel {
       (connection) => {
         connection.setHandlers({
           onMessage: (text) => {
-            const message = decodeServerMessage(text);
-            if (!message || !('id' in message) || typeof message.id !== 'number') return;
+            const decoded = decodeServerReply(text);
+            if (!decoded.ok) {
+              // A malformed reply still settles its request, as a protocol error.
+              const pending = typeof decoded.id === 'number' ? this.#pending.get(decoded.id) : undefined;
+              if (pending && typeof decoded.id === 'number') this.#pending.delete(decoded.id);
+              pending?.reject(new AdminError('PROTOCOL', `malformed reply from the server: ${decoded.message}`));
+              return;
+            }
+            const message = decoded.message;
+            if (!('id' in message) || typeof message.id !== 'number') return;
             const pending = this.#pending.get(message.id);
             this.#pending.delete(message.id);
             pending?.resolve(message);
