@@ -14,6 +14,13 @@ export interface ConnectionHandlers {
   /** One whole message, in the order the peer sent them. */
   onMessage(message: string): void;
   /**
+   * A frame arrived whose bytes are not valid UTF-8 (docs/protocol.md 2: it
+   * is refused as BAD_JSON and the connection stays open). `detail` says
+   * where, for the error message. A transport that cannot tell (it is given
+   * strings) never calls it. Optional so that simple embedders may ignore it.
+   */
+  onUndecodable?(detail: string): void;
+  /**
    * Called exactly once when the connection is gone, whichever side closed it.
    * `error` says why when it was not a clean close (peer vanished, oversized frame, ...).
    */

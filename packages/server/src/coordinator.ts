@@ -215,6 +215,7 @@ export class Coordinator {
     this.connections.add(client);
     connection.setHandlers({
       onMessage: (text) => this.receive(client, text),
+      onUndecodable: (detail) => this.undecodable(client, detail),
       onClose: (error) => this.disconnected(client, error),
     });
   }
@@ -324,6 +325,13 @@ export class Coordinator {
       return;
     }
     this.apply(this.inputFor(message, session.id), client);
+  }
+
+  /** A frame that is not UTF-8: refused as BAD_JSON like any other unreadable message (it renews, and its sender keeps its connection). */
+  private undecodable(client: ClientConnection, detail: string): void {
+    this.logger.warn({ event: 'bad-message', connection: client.connection.id, session: client.session?.id, code: ErrorCode.BAD_JSON }, `bad message from ${this.describe(client)}: not UTF-8 (${detail})`);
+    if (client.session) this.renew(client.session, client);
+    this.sendError(client, undefined, ErrorCode.BAD_JSON, `the message is not valid UTF-8: ${detail}`);
   }
 
   /**
