@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { isBatonError } from '@baton/client';
 import type { Lock } from '@baton/client';
 import type { CommonOptions } from './connection-options.js';
+import { StaleTokenError } from '@baton/fenced-file';
 import { isLockLoss } from './exit-codes.js';
 import { holdFor } from './hold.js';
 import { connectFromOptions } from './connection-options.js';
@@ -12,6 +13,15 @@ import { parseCounter, resourceFile, resourceFilePath } from './resource-file.js
  * and the counter gives up: the server is not coming back.
  */
 export const MAX_REFUSALS_IN_A_ROW = 3;
+
+/**
+ * The file refused this many writes in a row as STALE_TOKEN while the lock
+ * was still held by the clock, and the counter gives up: the file has seen a
+ * token newer than any the server now grants, which happens when the server
+ * restarted without its state file (`--no-state-file`). Redoing the
+ * iteration could never succeed.
+ */
+export const MAX_STALE_WHILE_HELD_IN_A_ROW = 3;
 
 export interface IncrementArguments {
   resource: string;
@@ -42,6 +52,7 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
   let sum = 0;
   let retries = 0;
   let refusalsInARow = 0;
+  let staleWhileHeldInARow = 0;
   try {
     for (let iteration = 1; iteration <= iterations; iteration++) {
       if (verbose) {
@@ -76,6 +87,16 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
         if (verbose) console.log(`sum is ${sum}`);
       } catch (error) {
         if (!isLockLoss(error)) throw error;
+        if (error instanceof StaleTokenError && lock.expiresIn() > 0) {
+          if (++staleWhileHeldInARow >= MAX_STALE_WHILE_HELD_IN_A_ROW) {
+            throw new Error(
+              `${path} refused ${MAX_STALE_WHILE_HELD_IN_A_ROW} writes in a row with locks that were still held (token ${lock.token}): it has seen a newer token than this server grants — was the server restarted without its state file?`,
+              { cause: error },
+            );
+          }
+        } else {
+          staleWhileHeldInARow = 0;
+        }
         process.stderr.write(`LOST ${resource} during iteration ${iteration} (${(error as Error).message}); not counted, doing it again\n`);
         retries++;
         iteration--;
@@ -83,6 +104,7 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
       } finally {
         await lock.release().catch(() => {});
       }
+      staleWhileHeldInARow = 0;
       if (verbose) console.log('Sent release to server');
       bar?.update(iteration);
     }

@@ -52,4 +52,22 @@ describe.each(['tcp', 'zmq', 'ws'] as const)('session faults over %s', (transpor
     expect(waiter.lines).toContainEqual(expect.stringMatching(/^NOT LOCKED file_A \[SHUTTING_DOWN\]: /));
     expect((await server.exited).code).toBe(0);
   });
+
+  it('a counter whose file has seen newer tokens than a restarted server grants gives up with a clear message instead of redoing forever', async () => {
+    const first = await startServer(transport, dataDirectory, ['--no-state-file']);
+    processes.push(first);
+    const before = startClient('before', transport, first.port, dataDirectory, ['increment', 'counter', '--iterations', '5']);
+    processes.push(before);
+    expect((await before.exited).code, before.errorLines.join('\n')).toBe(0);
+    first.kill('SIGTERM');
+    await first.exited;
+    // Without its state file the new server grants tokens from 1 again: below the file's fence.
+    const second = await startServer(transport, dataDirectory, ['--no-state-file']);
+    processes.push(second);
+    const after = startClient('after', transport, second.port, dataDirectory, ['increment', 'counter', '--iterations', '5']);
+    processes.push(after);
+    const exit = await after.exited;
+    expect(exit.code).toBe(1);
+    expect(after.errorLines.join('\n')).toMatch(/refused 3 writes in a row with locks that were still held .* restarted without its state file/);
+  });
 });
