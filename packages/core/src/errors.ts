@@ -48,6 +48,8 @@ export const ErrorCode = {
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   /** The server is shutting down: pushed to every connection (docs/protocol.md 3.2). */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** `hello` for a new session while the server already keeps MAX_SESSIONS sessions; resuming one still works. */
+  TOO_MANY_SESSIONS: 'TOO_MANY_SESSIONS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

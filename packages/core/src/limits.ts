@@ -77,3 +77,58 @@ export const MAX_STATUS_REPLY_BYTES = 60_000;
 
 /** Protocol version spoken by this release. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * Most units of expiry work (leases ended, locks taken back, waits timed out,
+ * grants they allow: one unit per deadline taken and per effect it causes) one
+ * call of the lock machine does before it applies its input. The rest stays
+ * due, `nextDeadline()` says so, and the coordinator comes back at once on a
+ * zero-delay timer, so a mass expiry (1.3 M locks stalled the event loop for
+ * 22 s) runs in slices with the sockets served in between. 1,000 units are
+ * about a millisecond of work on the coordinator. One deadline is never split:
+ * a session's end with all its locks is one step (at most
+ * MAX_REQUESTS_PER_SESSION locks).
+ */
+export const MAX_EXPIRIES_PER_TICK = 1_000;
+
+/**
+ * Most sessions one server keeps at once, attached or detached (a detached
+ * session lives until its lease ends). A new `hello` beyond it is refused with
+ * TOO_MANY_SESSIONS; resuming an existing session still works. Room for
+ * MAX_CONNECTIONS attached sessions and as many again detached.
+ */
+export const MAX_SESSIONS = 40_000;
+
+/**
+ * Most simultaneous connections from one peer host (the host part of
+ * `Connection.remoteAddress`; transports that report no IP address, such as
+ * zmq's routing ids, are not counted per host). Beyond it the connection is
+ * refused like one beyond MAX_CONNECTIONS. Half of MAX_CONNECTIONS: one host
+ * cannot take every slot, and the benchmark's 10,000 sessions from one host
+ * still fit.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 10_000;
+
+/**
+ * How long a connection may stay open without a session (from its accept, or
+ * from the end of its session) before the server closes it. Long enough for
+ * a slow handshake and a `status` request or two; short enough that idle
+ * sockets cannot pile up to MAX_CONNECTIONS.
+ */
+export const PRE_SESSION_IDLE_MS = 10_000;
+
+/**
+ * Most bad messages (unreadable, invalid, or a request before `hello`) one
+ * connection may send per second; past it the server answers once more and
+ * closes the connection. A correct client sends none; a broken one finds out
+ * from the first error.
+ */
+export const MAX_BAD_MESSAGES_PER_SECOND = 100;
+
+/**
+ * Most log lines per second about peers' errors (bad messages, refused
+ * requests and connections), all connections together. Past it the server
+ * writes one summary line per second instead ("suppressed N bad-message
+ * lines"), so a flood of bad input cannot fill the disk.
+ */
+export const PEER_ERROR_LOG_LINES_PER_SECOND = 20;

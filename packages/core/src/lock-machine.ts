@@ -8,24 +8,55 @@
  * must come back with a `tick`.
  *
  * Every call runs in three phases:
- *  1. catch up: every deadline that is due at `now` takes effect first (leases
- *     end, waits time out, lock-delays lapse), so an input never sees a
- *     session that should already be dead. Deadlines are taken one instant at
- *     a time, in time order: at each deadline time the machine's clock is set
- *     to that instant, every deadline of that instant takes effect, and every
- *     resource it touched is settled (as in 3) before the next instant. So a
- *     late call has the same outcome as a tick at every deadline in between:
- *     a grant made during the catch-up carries the instant it happened at
- *     (grantedAt, waitedMs), a session whose lease ends at a later instant is
- *     still alive at an earlier one, and a lock-delay runs from the instant
- *     its lease ended. This is sound because every pending deadline is later
- *     than the previous call's `now` (each call leaves nothing due behind),
- *     and every deadline pushed during the catch-up is later than the instant
- *     that pushed it (a renewed lease's real expiry, a lock-delay's end), so
- *     the instants only move forward, and end at `now`;
- *  2. apply the input (which renews its session's lease);
+ *  1. catch up: deadlines that are due at `now` take effect first (leases
+ *     end, waits time out, lock-delays lapse). Deadlines are taken one
+ *     instant at a time, in time order: at each deadline time the machine's
+ *     clock is set to that instant, every deadline of that instant takes
+ *     effect, and every resource it touched is settled (as in 3) before the
+ *     next instant. So a late call has the same outcome as a tick at every
+ *     deadline in between: a grant made during the catch-up carries the
+ *     instant it happened at (grantedAt, waitedMs), a session whose lease
+ *     ends at a later instant is still alive at an earlier one, and a
+ *     lock-delay runs from the instant its lease ended. Every deadline pushed
+ *     during the catch-up is later than the instant that pushed it (a renewed
+ *     lease's real expiry, a lock-delay's end), so the instants only move
+ *     forward.
+ *
+ *     The catch-up is bounded: one call does at most `maxExpiryWork`
+ *     (MAX_EXPIRIES_PER_TICK) units of it — one per deadline taken, one per
+ *     effect that deadline and its instant's settle produce — and leaves the
+ *     rest due. Then `nextDeadline()` is at or before `now`: the machine is
+ *     *behind*, and the caller comes back with more ticks, serving its other
+ *     work in between (the coordinator's zero-delay timer yields to its
+ *     sockets between slices). A deadline is checked against the budget
+ *     before it is taken and is never split, so one call's work is under the
+ *     budget plus one deadline's (a session's end is one step with all its
+ *     locks). A `tick` that runs out of budget leaves the clock at the instant
+ *     it reached, and without settling an instant it left half done, so ticks
+ *     in slices reach exactly the state one unbounded tick would have;
+ *  2. apply the input (which renews its session's lease) at `now`: the clock
+ *     moves to `now` even when the machine is behind, and deadlines still in
+ *     the backlog take effect later, when the catch-up reaches them, at the
+ *     clock of that moment (a lock-delay then runs from that moment);
  *  3. settle: every resource touched in 2 grants its queue head while the
  *     head is compatible with every holder.
+ *
+ * What "due" means for a lease, behind or not: a session lives while
+ * `expiresAt` (its last renewal + its lease) is later than the clock. A
+ * deadline entry in the heap is only a reminder to look, never the verdict:
+ * taking it ends the session only if `expiresAt` has passed by then, and
+ * otherwise requeues it at the real expiry. So a renewal that arrives while
+ * the machine is behind — applied at its `now` before the slices that follow
+ * it — keeps its session alive, even when the session's old deadline is in
+ * the backlog: a slice can only expire a lease that had run out when the
+ * slice ran, never one renewed before it. Conversely an input naming a
+ * session whose `expiresAt` has already passed finds it ended, exactly as
+ * when the machine is not behind: the input ends it there (out of the
+ * backlog's order, as part of its own work) and is refused. And while a
+ * lapsed session's end waits in the backlog, nothing is granted to it: a
+ * queue whose head belongs to such a session waits for that end (strict
+ * FIFO), and a head whose `waitMs` has run out times out instead of being
+ * granted late.
  *
  * Rules, all checked by the property tests after every step:
  *  - no two incompatible holders: an exclusive holder is alone;
@@ -58,6 +89,7 @@ import type {
 } from './inputs.js';
 import {
   DEFAULT_LEASE_MS,
+  MAX_EXPIRIES_PER_TICK,
   MAX_LEASE_MS,
   MAX_LOCK_DELAY_MS,
   MAX_QUEUE_LENGTH,
@@ -80,6 +112,12 @@ export interface LockMachineOptions {
   defaultLeaseMs?: number;
   /** Most waiters per resource. Default MAX_QUEUE_LENGTH. */
   maxQueueLength?: number;
+  /**
+   * Most units of expiry work one call does before leaving the rest due (see
+   * the theory of operation). Default MAX_EXPIRIES_PER_TICK; tests lower it
+   * to make small states run in slices.
+   */
+  maxExpiryWork?: number;
 }
 
 interface Session {
@@ -212,11 +250,15 @@ export class LockMachine {
   private readonly deadlines = new MinHeap<Deadline>();
   private readonly defaultLeaseMs: number;
   private readonly maxQueueLength: number;
+  private readonly maxExpiryWork: number;
   private nextToken: bigint;
   /** The last token this machine granted; undefined before its first grant. */
   private lastToken: bigint | undefined;
   private reservedThrough: bigint;
+  /** The machine's clock: the instant it has caught up to (behind `latestNow` while a tick left work due). */
   private now = -Infinity;
+  /** The latest `now` any call brought. */
+  private latestNow = -Infinity;
   private effects: Effect[] = [];
   /** Resources to settle, each once (its `dirty` flag says so): an array, not a Set, as this is on every release. */
   private readonly dirty: Resource[] = [];
@@ -229,6 +271,8 @@ export class LockMachine {
     this.reservedThrough = this.nextToken - 1n;
     this.defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_LEASE_MS;
     this.maxQueueLength = options.maxQueueLength ?? MAX_QUEUE_LENGTH;
+    this.maxExpiryWork = options.maxExpiryWork ?? MAX_EXPIRIES_PER_TICK;
+    if (!(this.maxExpiryWork >= 1)) throw new CoreMisuseError('maxExpiryWork must be at least 1');
   }
 
   /**
@@ -238,15 +282,23 @@ export class LockMachine {
    */
   handle(input: Input, now: number): Effect[] {
     if (typeof now !== 'number' || Number.isNaN(now)) throw new CoreMisuseError('now must be a number');
-    const time = now > this.now ? now : this.now;
+    const time = now > this.latestNow ? now : this.latestNow;
     // Misuse throws before any state changes, so a throwing call changes nothing.
     this.checkMisuse(input, time);
+    this.latestNow = time;
     const effects: Effect[] = [];
     this.effects = effects;
-    this.expireDue(time);
+    const caughtUp = this.expireDue(time);
+    if (input.type === 'tick') {
+      // A tick only catches up. Behind, the clock stays at the instant the
+      // catch-up reached, and an instant left half done is not settled yet,
+      // so the next slice carries on exactly where this one stopped.
+      if (caughtUp) this.now = time;
+      return effects;
+    }
+    // An input is applied at its own time, behind or not (phase 2).
+    this.now = time;
     switch (input.type) {
-      case 'tick':
-        break;
       case 'open-session':
         this.openSession(input);
         break;
@@ -286,14 +338,19 @@ export class LockMachine {
     const type: unknown = input.type;
     if (typeof type !== 'string' || !INPUT_TYPES.has(type)) throw new CoreMisuseError(`unknown input type ${JSON.stringify(type)}`);
     if (input.type === 'open-session') {
-      // A session whose lease has run out by `now` ends in the catch-up (its
-      // deadline entry is never later than its expiry), which frees its id.
+      // A session whose lease has run out by `now` is not open: it ends in
+      // the catch-up (its deadline entry is never later than its expiry) or,
+      // while the machine is behind, in openSession, which frees its id.
       const existing = this.sessions.get(input.session);
       if (existing && existing.expiresAt > now) throw new CoreMisuseError(`session ${input.session} is already open`);
     }
   }
 
-  /** When the caller must next call `handle({type:'tick'}, now)`, or undefined when nothing is pending. */
+  /**
+   * When the caller must next call `handle({type:'tick'}, now)`, or undefined
+   * when nothing is pending. At or before the last `now` while the machine is
+   * behind (a bounded catch-up left work due): come back at once.
+   */
   nextDeadline(): number | undefined {
     return this.deadlines.peekTime();
   }
@@ -339,20 +396,30 @@ export class LockMachine {
   // ---- phase 1: deadlines ----
 
   /**
-   * Phase 1: take every deadline due at `now`, one instant at a time, settling
-   * at each instant, then set the clock to `now`. Every entry in the heap is
-   * later than the clock (see the theory of operation), so the clock only
-   * moves forward here.
+   * Phase 1: take the deadlines due at `now`, one instant at a time, settling
+   * at the end of each instant, until none is due (returns true) or the
+   * budget is spent (returns false: the machine is behind). The clock is set
+   * to each instant as it is reached; an instant the clock has already
+   * passed (an input was applied while the machine was behind) is taken at
+   * the clock, so the clock never moves backwards. The clock is not set to
+   * `now` here: the caller does, depending on the input.
    */
-  private expireDue(now: number): void {
+  private expireDue(now: number): boolean {
+    const effects = this.effects;
+    const budget = this.maxExpiryWork;
+    let work = 0;
     for (;;) {
       const time = this.deadlines.peekTime();
-      if (time === undefined || time > now) break;
-      this.now = time;
-      while (this.deadlines.peekTime() === time) this.expire(this.deadlines.pop()!, time);
-      this.settle();
+      if (time === undefined || time > now) return true;
+      if (work >= budget) return false;
+      if (time > this.now) this.now = time;
+      const before = effects.length;
+      this.expire(this.deadlines.pop()!, this.now);
+      // Settle once the instant is complete, before the next one. An instant
+      // the budget cuts in two is settled when its last deadline is taken.
+      if (this.deadlines.peekTime() !== time) this.settle();
+      work += 1 + effects.length - before;
     }
-    this.now = now;
   }
 
   private expire(deadline: Deadline, time: number): void {
@@ -387,7 +454,10 @@ export class LockMachine {
   // ---- phase 2: inputs ----
 
   private openSession(input: OpenSessionInput): void {
-    // checkMisuse has refused an id that is still open.
+    // checkMisuse has refused an id that is still open; one whose lease ran
+    // out while its end waits in the backlog ends now, freeing the id.
+    const lapsed = this.sessions.get(input.session);
+    if (lapsed) this.endSession(lapsed, 'lease-expired', undefined);
     const leaseMs = input.leaseMs ?? this.defaultLeaseMs;
     if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
       this.reject(undefined, input.request, ErrorCode.BAD_FIELD, `leaseMs must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}`);
@@ -410,7 +480,7 @@ export class LockMachine {
 
   /** The live session named by an input, renewed; or a rejection and undefined. */
   private liveSession(id: string, request: RequestId | undefined): Session | undefined {
-    const session = this.sessions.get(id);
+    const session = this.lapsedEnded(this.sessions.get(id));
     if (!session) {
       this.reject(id, request, ErrorCode.SESSION_ENDED, `session ${id} has ended or never existed`);
       return undefined;
@@ -521,7 +591,7 @@ export class LockMachine {
   }
 
   private closeSession(input: CloseSessionInput): void {
-    const session = this.sessions.get(input.session);
+    const session = this.lapsedEnded(this.sessions.get(input.session));
     if (!session) {
       return this.reject(input.session, input.request, ErrorCode.SESSION_ENDED, `session ${input.session} has ended or never existed`);
     }
@@ -550,6 +620,18 @@ export class LockMachine {
     });
   }
 
+  /**
+   * The session, or undefined once it has ended. A session whose lease ran
+   * out while the machine was behind (its deadline still in the backlog) is
+   * ended here, before the input that names it, so an input finds it in the
+   * same state whether the machine is behind or not.
+   */
+  private lapsedEnded(session: Session | undefined): Session | undefined {
+    if (!session || session.expiresAt > this.now) return session;
+    this.endSession(session, 'lease-expired', undefined);
+    return undefined;
+  }
+
   // ---- phase 3 (and each instant of phase 1): grants ----
 
   private settle(): void {
@@ -572,6 +654,19 @@ export class LockMachine {
     const queue = resource.queue;
     while (queue.length > 0) {
       const waiter = queue[0]!;
+      // Only while the machine is behind can a head's wait or lease have run
+      // out with its deadline still pending (see the theory of operation):
+      // a wait that ran out times out now rather than be granted late; a
+      // lapsed session is granted nothing, and the queue waits for its end.
+      if (waiter.deadline !== undefined && waiter.deadline <= this.now) {
+        queue.shift();
+        waiter.waiting = false;
+        waiter.session.waiting.delete(waiter.request);
+        this.waiterCount--;
+        this.effects.push({ type: 'timeout', session: waiter.session.id, request: waiter.request, resource: resource.name });
+        continue;
+      }
+      if (waiter.session.expiresAt <= this.now) return;
       if (!this.compatible(resource, waiter.mode)) return;
       queue.shift();
       waiter.waiting = false;
