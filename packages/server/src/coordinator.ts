@@ -28,6 +28,16 @@
  * refused or duplicate request) is preceded by a keepalive input whose reply
  * is not sent. The SDK counts any reply as proof of renewal, so the two sides
  * must agree on exactly this.
+ *
+ * Peers are bounded (docs/protocol.md 3 and 7): connections in all and per
+ * peer host, sessions, time on a connection without a session, bad messages
+ * per connection per second, and log lines about peers' errors per second.
+ * Every log line goes through {@link printableLogger}, so a peer's strings
+ * cannot forge a line or send escape codes to a terminal. The machine's
+ * catch-up is sliced (MAX_EXPIRIES_PER_TICK): while it is behind,
+ * `nextDeadline()` is already due and the timer is re-armed with zero delay,
+ * which yields to the sockets between slices — so a mass expiry does not
+ * stall the renewals of the sessions that are still alive.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -50,10 +60,15 @@ import {
   encodeMessage,
   ErrorCode,
   LockMachine,
+  MAX_BAD_MESSAGES_PER_SECOND,
   MAX_CONNECTIONS,
+  MAX_CONNECTIONS_PER_ADDRESS,
   MAX_DETACHED_OUTBOX,
   MAX_MESSAGE_BYTES,
+  MAX_SESSIONS,
   MAX_UNACKNOWLEDGED_MESSAGES,
+  PEER_ERROR_LOG_LINES_PER_SECOND,
+  PRE_SESSION_IDLE_MS,
   PROTOCOL_VERSION,
   SHUTDOWN_DRAIN_MS,
 } from '@baton/core';
@@ -61,6 +76,9 @@ import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { CoordinatorLogger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { PeerErrorLog } from './peer-error-log.js';
+import { peerHost } from './peer-host.js';
+import { printableLogger } from './printable-logger.js';
 import { buildStatusReply } from './status-reply.js';
 import type { TokenStore } from './token-store.js';
 import { MemoryTokenStore } from './token-store.js';
@@ -81,10 +99,23 @@ export interface CoordinatorOptions {
   maxConnections?: number;
   /** Largest message accepted. Default MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
+  /** Most simultaneous connections from one peer host. Default MAX_CONNECTIONS_PER_ADDRESS. */
+  maxConnectionsPerAddress?: number;
+  /** Most sessions kept at once, attached or detached. Default MAX_SESSIONS. */
+  maxSessions?: number;
+  /** How long a connection may stay open without a session. Default PRE_SESSION_IDLE_MS. */
+  preSessionIdleMs?: number;
+  /** Most bad messages per connection per second before it is closed. Default MAX_BAD_MESSAGES_PER_SECOND. */
+  maxBadMessagesPerSecond?: number;
+  /** Most log lines per second about peers' errors. Default PEER_ERROR_LOG_LINES_PER_SECOND. */
+  peerErrorLogLinesPerSecond?: number;
+  /** Most units of expiry work per machine call (one slice of a mass expiry). Default MAX_EXPIRIES_PER_TICK. */
+  maxExpiriesPerTick?: number;
   /**
-   * The one timer the coordinator keeps (at the machine's next deadline).
-   * Default: Node's setTimeout. A simulation with a virtual `clock` passes
-   * its own, so that deadlines fire in virtual time.
+   * The coordinator's timers: one at the machine's next deadline, one per
+   * connection without a session (PRE_SESSION_IDLE_MS), one for the peer
+   * error log's summary line. Default: Node's setTimeout. A simulation with a
+   * virtual `clock` passes its own, so that they fire in virtual time.
    */
   timers?: CoordinatorTimers;
 }
@@ -118,7 +149,19 @@ interface ClientConnection {
   readonly connection: Connection;
   session: SessionRecord | undefined;
   open: boolean;
+  /** Counted against this host's connections; undefined when the transport names no IP host. */
+  readonly host: string | undefined;
+  /** Closes the connection if it still has no session in time; undefined while it has one. */
+  idleTimer: unknown;
+  /** Start of the current one-second window of bad messages, and how many it has seen. */
+  badWindowStart: number;
+  badMessages: number;
+  /** The coordinator is closing it: what it still sends is ignored. */
+  closing: boolean;
 }
+
+/** The window MAX_BAD_MESSAGES_PER_SECOND counts in. */
+const BAD_MESSAGE_WINDOW_MS = 1_000;
 
 /** What the coordinator knows of a session beyond the machine's view. */
 interface SessionRecord {
@@ -152,6 +195,13 @@ export class Coordinator {
   private readonly adminToken: string | undefined;
   private readonly maxConnections: number;
   private readonly maxMessageBytes: number;
+  private readonly maxConnectionsPerAddress: number;
+  private readonly maxSessions: number;
+  private readonly preSessionIdleMs: number;
+  private readonly maxBadMessagesPerSecond: number;
+  private readonly peerErrors: PeerErrorLog;
+  /** Open connections per peer host. */
+  private readonly connectionsPerHost = new Map<string, number>();
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly connections = new Set<ClientConnection>();
   private readonly listeners: Listener[] = [];
@@ -167,7 +217,7 @@ export class Coordinator {
 
   constructor(options: CoordinatorOptions = {}) {
     this.tokenStore = options.tokenStore ?? new MemoryTokenStore();
-    this.logger = options.logger ?? silentLogger;
+    this.logger = printableLogger(options.logger ?? silentLogger);
     this.logsInfo = this.logger.isLevelEnabled?.('info') ?? true;
     this.logsWarnings = this.logger.isLevelEnabled?.('warn') ?? true;
     this.clock = options.clock ?? (() => performance.now());
@@ -175,11 +225,21 @@ export class Coordinator {
     this.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.timers = options.timers ?? nodeTimers;
+    this.maxConnectionsPerAddress = options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS;
+    this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
+    this.preSessionIdleMs = options.preSessionIdleMs ?? PRE_SESSION_IDLE_MS;
+    this.maxBadMessagesPerSecond = options.maxBadMessagesPerSecond ?? MAX_BAD_MESSAGES_PER_SECOND;
+    this.peerErrors = new PeerErrorLog(this.logger, this.clock, this.timers, options.peerErrorLogLinesPerSecond ?? PEER_ERROR_LOG_LINES_PER_SECOND);
     const persisted = this.tokenStore.load();
     // After a restart, jump past every token that may have been issued: the
     // whole reserved block, used or not.
     const firstToken = persisted === undefined ? 1n : persisted + 1n;
-    this.machine = new LockMachine({ firstToken, defaultLeaseMs: options.defaultLeaseMs, maxQueueLength: options.maxQueueLength });
+    this.machine = new LockMachine({
+      firstToken,
+      defaultLeaseMs: options.defaultLeaseMs,
+      maxQueueLength: options.maxQueueLength,
+      maxExpiryWork: options.maxExpiriesPerTick,
+    });
   }
 
   /** Listen on one transport; connections it accepts join this coordinator. */
@@ -202,17 +262,29 @@ export class Coordinator {
 
   /** Serve one connection (listen() calls this; embedders with their own transport may too). */
   accept(connection: Connection): void {
-    const client: ClientConnection = { connection, session: undefined, open: true };
-    if (this.closed || this.connections.size >= this.maxConnections) {
-      const code = this.closed ? ErrorCode.SHUTTING_DOWN : ErrorCode.TOO_MANY_CONNECTIONS;
-      const message = this.closed ? 'the server is shutting down' : `the server already has ${this.maxConnections} connections`;
+    const host = peerHost(connection.remoteAddress);
+    const fromHost = host === undefined ? 0 : (this.connectionsPerHost.get(host) ?? 0);
+    const refusal = this.closed
+      ? { code: ErrorCode.SHUTTING_DOWN, message: 'the server is shutting down' }
+      : this.connections.size >= this.maxConnections
+        ? { code: ErrorCode.TOO_MANY_CONNECTIONS, message: `the server already has ${this.maxConnections} connections` }
+        : fromHost >= this.maxConnectionsPerAddress
+          ? { code: ErrorCode.TOO_MANY_CONNECTIONS, message: `the server already has ${this.maxConnectionsPerAddress} connections from ${host}` }
+          : undefined;
+    if (refusal) {
       connection.setHandlers({ onMessage() {}, onClose() {} });
-      connection.send(encodeMessage({ op: 'error', code, message }));
+      connection.send(encodeMessage({ op: 'error', code: refusal.code, message: refusal.message }));
       connection.close();
-      this.logger.warn({ event: 'refused-connection', connection: connection.id, remote: connection.remoteAddress, code }, `refused connection ${connection.id}: ${message}`);
+      const fields = { event: 'refused-connection', connection: connection.id, remote: connection.remoteAddress, code: refusal.code };
+      const line = `refused connection ${connection.id} from ${connection.remoteAddress}: ${refusal.message}`;
+      if (this.closed) this.logger.warn(fields, line);
+      else this.peerErrors.write(fields, line);
       return;
     }
+    const client: ClientConnection = { connection, session: undefined, open: true, host, idleTimer: undefined, badWindowStart: -Infinity, badMessages: 0, closing: false };
+    if (host !== undefined) this.connectionsPerHost.set(host, fromHost + 1);
     this.connections.add(client);
+    this.startIdleTimer(client);
     connection.setHandlers({
       onMessage: (text) => this.receive(client, text),
       onUndecodable: (detail) => this.undecodable(client, detail),
@@ -245,6 +317,7 @@ export class Coordinator {
   async close(): Promise<void> {
     this.closed = true;
     this.clearTimer();
+    this.stopPeerTimers();
     await Promise.all(this.listeners.map((listener) => listener.close()));
     for (const client of this.connections) client.connection.close();
   }
@@ -259,6 +332,7 @@ export class Coordinator {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
+    this.stopPeerTimers();
     const notice = encodeMessage({ op: 'error', code: ErrorCode.SHUTTING_DOWN, message: 'the server is shutting down; this server keeps no log, so every session ends with it' });
     for (const client of this.connections) client.connection.send(notice);
     this.logger.info({ event: 'shutting-down', connections: this.connections.size, sessions: this.sessions.size }, `shutting down: told ${this.connections.size} connection(s); ${this.sessions.size} session(s) end with the server`);
@@ -276,10 +350,12 @@ export class Coordinator {
   // ---- receiving ----
 
   private receive(client: ClientConnection, text: string): void {
+    if (client.closing) return;
     const decoded = decodeClientMessage(text);
     const stream = client.session?.stream;
     if (!decoded.ok) {
-      this.logger.warn(
+      if (this.tooManyBadMessages(client, decoded.code)) return;
+      this.peerErrors.write(
         { event: 'bad-message', connection: client.connection.id, session: client.session?.id, code: decoded.code },
         `bad message from ${this.describe(client)}: ${decoded.code} ${decoded.message}`,
       );
@@ -320,7 +396,8 @@ export class Coordinator {
     const session = client.session;
     if (!session) {
       const id = 'id' in message ? message.id : undefined;
-      this.logger.warn({ event: 'bad-message', connection: client.connection.id, code: ErrorCode.NO_SESSION }, `${message.op} before hello from ${this.describe(client)}`);
+      if (this.tooManyBadMessages(client, ErrorCode.NO_SESSION)) return;
+      this.peerErrors.write({ event: 'bad-message', connection: client.connection.id, code: ErrorCode.NO_SESSION }, `${message.op} before hello from ${this.describe(client)}`);
       this.sendError(client, id, ErrorCode.NO_SESSION, `send "hello" before "${message.op}"`);
       return;
     }
@@ -329,9 +406,59 @@ export class Coordinator {
 
   /** A frame that is not UTF-8: refused as BAD_JSON like any other unreadable message (it renews, and its sender keeps its connection). */
   private undecodable(client: ClientConnection, detail: string): void {
-    this.logger.warn({ event: 'bad-message', connection: client.connection.id, session: client.session?.id, code: ErrorCode.BAD_JSON }, `bad message from ${this.describe(client)}: not UTF-8 (${detail})`);
+    if (client.closing || this.tooManyBadMessages(client, ErrorCode.BAD_JSON)) return;
+    this.peerErrors.write({ event: 'bad-message', connection: client.connection.id, session: client.session?.id, code: ErrorCode.BAD_JSON }, `bad message from ${this.describe(client)}: not UTF-8 (${detail})`);
     if (client.session) this.renew(client.session, client);
     this.sendError(client, undefined, ErrorCode.BAD_JSON, `the message is not valid UTF-8: ${detail}`);
+  }
+
+  /**
+   * Count one bad message against its connection's one-second window. Past
+   * MAX_BAD_MESSAGES_PER_SECOND the connection gets one last error (the code
+   * of the message that went past it) and is closed; what it still sends is
+   * ignored. Its session, if any, stays until its lease ends, as after any
+   * dropped connection. Returns whether the connection is being closed.
+   */
+  private tooManyBadMessages(client: ClientConnection, code: ErrorCode): boolean {
+    const now = this.clock();
+    if (now - client.badWindowStart >= BAD_MESSAGE_WINDOW_MS) {
+      client.badWindowStart = now;
+      client.badMessages = 0;
+    }
+    if (++client.badMessages <= this.maxBadMessagesPerSecond) return false;
+    const text = `more than ${this.maxBadMessagesPerSecond} bad messages in one second; closing the connection`;
+    this.closeConnection(client, code, text);
+    return true;
+  }
+
+  /** Tell a connection why, then close it (a peer's fault: logged as a peer error). */
+  private closeConnection(client: ClientConnection, code: ErrorCode, text: string): void {
+    client.closing = true;
+    this.clearIdleTimer(client);
+    this.peerErrors.write({ event: 'closed-connection', connection: client.connection.id, session: client.session?.id, code }, `closed connection ${client.connection.id} of ${this.describe(client)}: ${text}`);
+    this.sendError(client, undefined, code, text);
+    client.connection.close();
+  }
+
+  /** (Re)start the clock of a connection that has no session: it must send a hello that opens or resumes one within preSessionIdleMs. */
+  private startIdleTimer(client: ClientConnection): void {
+    this.clearIdleTimer(client);
+    client.idleTimer = this.timers.set(() => {
+      client.idleTimer = undefined;
+      if (!client.open || client.closing || client.session) return;
+      this.closeConnection(client, ErrorCode.NO_SESSION, `no session within ${this.preSessionIdleMs} ms; closing the connection`);
+    }, this.preSessionIdleMs);
+  }
+
+  private clearIdleTimer(client: ClientConnection): void {
+    if (client.idleTimer !== undefined) this.timers.clear(client.idleTimer);
+    client.idleTimer = undefined;
+  }
+
+  /** Every timer that belongs to peers: the per-connection idle timers and the peer error log's. */
+  private stopPeerTimers(): void {
+    for (const client of this.connections) this.clearIdleTimer(client);
+    this.peerErrors.close();
   }
 
   /**
@@ -355,7 +482,7 @@ export class Coordinator {
     }
     if (seq <= stream.applied) return 'duplicate';
     if (seq > stream.applied + 1) {
-      this.logger.warn({ event: 'bad-sequence', session: record.id, seq, applied: stream.applied }, `session ${record.id} sent seq ${seq} after ${stream.applied}; refused`);
+      this.peerErrors.write({ event: 'bad-sequence', session: record.id, seq, applied: stream.applied }, `session ${record.id} sent seq ${seq} after ${stream.applied}; refused`);
       this.sendError(client, id, ErrorCode.BAD_SEQUENCE, `"seq" ${seq} is not the next one: the last applied is ${stream.applied}`);
       return 'refused';
     }
@@ -409,6 +536,12 @@ export class Coordinator {
       this.resume(client, message);
       return;
     }
+    if (this.sessions.size >= this.maxSessions) {
+      const text = `the server already keeps ${this.maxSessions} sessions; try again later (resuming a session still works)`;
+      this.peerErrors.write({ event: 'refused-session', connection: client.connection.id, code: ErrorCode.TOO_MANY_SESSIONS }, `refused a session to ${this.describe(client)}: ${text}`);
+      this.sendError(client, message.id, ErrorCode.TOO_MANY_SESSIONS, text);
+      return;
+    }
     const id = `s${++this.sessionCounter}-${randomBytes(4).toString('hex')}`;
     const record: SessionRecord = {
       id,
@@ -426,6 +559,8 @@ export class Coordinator {
     if (!this.machine.hasSession(id)) {
       this.sessions.delete(id);
       client.session = undefined;
+    } else {
+      this.clearIdleTimer(client);
     }
   }
 
@@ -457,6 +592,7 @@ export class Coordinator {
     }
     client.session = record;
     record.attached = client;
+    this.clearIdleTimer(client);
     const lease = this.machine.listSessions().find((session) => session.session === record.id)?.leaseMs ?? 0;
     if (stream) {
       if (message.ack !== undefined) stream.replay.acknowledge(message.ack);
@@ -485,7 +621,7 @@ export class Coordinator {
   private forceRelease(client: ClientConnection, message: ForceReleaseMessage): void {
     if (client.session) this.renew(client.session, client);
     if (this.adminToken === undefined || message.adminToken === undefined || !sameSecret(this.adminToken, message.adminToken)) {
-      this.logger.warn({ event: 'unauthorized', connection: client.connection.id, resource: message.resource }, `refused force-release of ${message.resource} from ${this.describe(client)}`);
+      this.peerErrors.write({ event: 'unauthorized', connection: client.connection.id, resource: message.resource }, `refused force-release of ${message.resource} from ${this.describe(client)}`);
       const why = this.adminToken === undefined ? 'this server was started without an admin token' : 'wrong or missing adminToken';
       const text = `force-release needs the admin token: ${why}`;
       if (client.session) this.sendErrorToSession(client.session, message.id, ErrorCode.UNAUTHORIZED, text);
@@ -497,7 +633,12 @@ export class Coordinator {
 
   private disconnected(client: ClientConnection, error: Error | undefined): void {
     client.open = false;
-    this.connections.delete(client);
+    this.clearIdleTimer(client);
+    if (this.connections.delete(client) && client.host !== undefined) {
+      const count = (this.connectionsPerHost.get(client.host) ?? 1) - 1;
+      if (count > 0) this.connectionsPerHost.set(client.host, count);
+      else this.connectionsPerHost.delete(client.host);
+    }
     const record = client.session;
     client.session = undefined;
     if (record && record.attached === client) {
@@ -568,6 +709,8 @@ export class Coordinator {
     record.attached = undefined;
     if (!client) return;
     client.session = undefined;
+    // The connection stays open and may hello again, within the same bound as a new one.
+    if (client.open && !this.closed) this.startIdleTimer(client);
     const farewell: ServerMessage =
       effect.reason === 'closed'
         ? withId({ op: 'bye' }, effect.request)
@@ -667,7 +810,14 @@ export class Coordinator {
 
   private log(effect: Effect): void {
     const logger = this.logger;
-    if (!this.logsInfo && effect.type !== 'lost' && effect.type !== 'rejected' && effect.type !== 'force-released') return;
+    if (effect.type === 'rejected') {
+      this.peerErrors.write(
+        { event: 'rejected', session: effect.session, client: this.clientName(effect.session), code: effect.code },
+        `rejected a request from ${this.clientName(effect.session)}: ${effect.code} ${effect.message}`,
+      );
+      return;
+    }
+    if (!this.logsInfo && effect.type !== 'lost' && effect.type !== 'force-released') return;
     switch (effect.type) {
       case 'queued':
         logger.info(
@@ -697,12 +847,6 @@ export class Coordinator {
         logger.warn(
           { event: 'lost', resource: effect.resource, client: this.clientName(effect.session), session: effect.session, token: effect.token, reason: effect.reason },
           `LOST ${effect.resource} by ${this.clientName(effect.session)} token ${effect.token} (${effect.reason})`,
-        );
-        return;
-      case 'rejected':
-        logger.warn(
-          { event: 'rejected', session: effect.session, client: this.clientName(effect.session), code: effect.code },
-          `rejected a request from ${this.clientName(effect.session)}: ${effect.code} ${effect.message}`,
         );
         return;
       case 'force-released':
