@@ -4,7 +4,8 @@
  *
  *   lock-server [--transport zmq|tcp|ws] [--host H] [--port 5555] [--listen URL]... [--quiet] [--no-dashboard]
  *
- * Prints `Lock Server started on tcp://*:5555` (one line per listener; a ws
+ * Binds 127.0.0.1 unless --host or --listen names another interface (`*` =
+ * every interface). Prints `Lock Server started on tcp://127.0.0.1:5555` (one line per listener; a ws
  * listener is followed by `Dashboard at http://…/` unless --no-dashboard) and
  * then one log line per queue, grant and release event unless --quiet.
  */
@@ -36,7 +37,7 @@ const program = new Command()
   .name('lock-server')
   .description('Baton lock server: grants locks on named resources in FIFO order')
   .addOption(new Option('--transport <name>', 'transport to listen on').choices(TRANSPORT_NAMES).default('zmq'))
-  .option('--host <host>', 'interface to bind (* = every interface)', '*')
+  .option('--host <host>', 'interface to bind (* = every interface; default: loopback only)', '127.0.0.1')
   .option('--port <port>', 'port to bind (0 picks a free one)', '5555')
   .option('--listen <url>', 'listen on TRANSPORT://HOST:PORT instead; repeat to serve several transports from one coordinator', (value: string, previous: string[]) => [...previous, value], [] as string[])
   .option('--quiet', 'log only warnings and errors', false)
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   }
   const dashboard = options.dashboard ?? hasWebSocket;
   const adminToken = options.adminToken ?? process.env.BATON_ADMIN_TOKEN;
+  if (adminToken === '') throw new UsageError(`${options.adminToken === undefined ? 'BATON_ADMIN_TOKEN is set but empty' : '--admin-token is empty'}: an empty admin token would let anyone force-release; give a real token, or none to refuse force-release`);
   const logger = createLogger(options.logFormat, options.quiet);
   const coordinator = new Coordinator({
     tokenStore: options.stateFile === false ? new MemoryTokenStore() : new FileTokenStore(options.stateFile),
@@ -101,7 +103,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** A command line lock-server refuses to run with (exit code 2, the usual code for a bad command line; other failures exit 1). */
+class UsageError extends Error {}
+
 main().catch((error: unknown) => {
   process.stderr.write(`lock-server: ${(error as Error).message}\n`);
-  process.exit(1);
+  process.exit(error instanceof UsageError ? 2 : 1);
 });
