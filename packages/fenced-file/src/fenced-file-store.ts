@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { withFileMutex } from './file-mutex.js';
 
 /** Thrown when a read or write carries a token lower than one already used: the caller's lock is stale. */
@@ -12,6 +12,20 @@ export class StaleTokenError extends Error {
     readonly latestToken: bigint,
   ) {
     super(`refused ${path} to token ${token}: token ${latestToken} has already been used there`);
+  }
+}
+
+/**
+ * Thrown when the data file, its `.fence` or a temporary file is a symbolic
+ * link: someone who can write to the data directory planted it, and following
+ * it would read or overwrite a file elsewhere.
+ */
+export class SymbolicLinkError extends Error {
+  override readonly name = 'SymbolicLinkError';
+  readonly code = 'SYMBOLIC_LINK';
+
+  constructor(readonly path: string) {
+    super(`refused ${path}: it is a symbolic link, and a fenced file never follows one (remove it; the store's files must be plain files)`);
   }
 }
 
@@ -39,6 +53,12 @@ export interface FenceOptions {
  * is kept beside it in `path.fence`. Compare-and-write runs under a
  * cross-process file mutex, and the data is replaced by rename, so readers
  * never see a torn value.
+ *
+ * No file is reached through a symbolic link: reads open with O_NOFOLLOW,
+ * the temporary file is created with O_CREAT | O_EXCL | O_NOFOLLOW, and a
+ * link at the data or fence name is refused before the rename, each with a
+ * {@link SymbolicLinkError}. (Before this, a link planted at the temporary
+ * name made a write overwrite the file it pointed to, outside the directory.)
  */
 export class FencedFile {
   constructor(readonly path: string) {}
@@ -92,17 +112,64 @@ function parseToken(token: string): bigint {
   return BigInt(token);
 }
 
+/** O_NOFOLLOW where the platform has it (not on Windows, which has no such links in a data directory by default). */
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW;
+
 function readOrEmpty(path: string): string {
+  let descriptor: number;
   try {
-    return readFileSync(path, 'utf8');
+    descriptor = openSync(path, constants.O_RDONLY | NO_FOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return '';
+    if (code === 'ELOOP') throw new SymbolicLinkError(path);
     throw error;
+  }
+  try {
+    return readFileSync(descriptor, 'utf8');
+  } finally {
+    closeSync(descriptor);
   }
 }
 
 function replace(path: string, text: string): void {
+  refuseSymbolicLink(path);
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
+  const descriptor = createTemporary(temporary);
+  try {
+    writeFileSync(descriptor, text);
+  } finally {
+    closeSync(descriptor);
+  }
+  // rename never follows a link at `path` (it would replace the link), but one there was refused above anyway.
   renameSync(temporary, path);
+}
+
+/**
+ * Create the temporary file, never through a link: O_EXCL fails on anything
+ * already at the name, links included. A plain file there is the leftover of
+ * an earlier process with this pid that died between create and rename: it
+ * is removed and the create tried once more.
+ */
+function createTemporary(path: string): number {
+  try {
+    return openSync(path, CREATE_NEW, 0o666);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    refuseSymbolicLink(path);
+    unlinkSync(path);
+    return openSync(path, CREATE_NEW, 0o666);
+  }
+}
+
+function refuseSymbolicLink(path: string): void {
+  let isLink: boolean;
+  try {
+    isLink = lstatSync(path).isSymbolicLink();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (isLink) throw new SymbolicLinkError(path);
 }

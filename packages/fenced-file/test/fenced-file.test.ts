@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FencedFile, StaleTokenError, withFileMutex } from '../src/index.js';
+import { FencedFile, StaleTokenError, SymbolicLinkError, withFileMutex } from '../src/index.js';
 
 let directory: string;
 beforeEach(() => {
@@ -100,5 +100,62 @@ describe('fenced reads', () => {
     file.write(String(freshValue + 1), '2');
     expect(file.read()).toBe('1');
     expect(() => file.read('1')).toThrow(StaleTokenError);
+  });
+});
+
+describe('FencedFile and symbolic links', () => {
+  /** A file outside the data directory that a planted link points at. */
+  function victim(): string {
+    const outside = mkdtempSync(join(tmpdir(), 'baton-outside-'));
+    const path = join(outside, 'precious.txt');
+    writeFileSync(path, 'precious');
+    outsideDirectories.push(outside);
+    return path;
+  }
+  const outsideDirectories: string[] = [];
+  afterEach(() => {
+    for (const outside of outsideDirectories.splice(0)) rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('refuses to write through a link planted at the temporary file name, and leaves the file outside untouched', () => {
+    const target = victim();
+    const path = join(directory, 'file_A.txt');
+    const file = new FencedFile(path);
+    file.write('before', '1');
+    symlinkSync(target, `${path}.${process.pid}.tmp`);
+    expect(() => file.write('overwritten?', '2')).toThrow(SymbolicLinkError);
+    expect(() => file.write('overwritten?', '2')).toThrow(/is a symbolic link/);
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    expect(file.read()).toBe('before');
+  });
+
+  it('refuses to read or write through a link planted at the data file name, and leaves the file outside untouched', () => {
+    const target = victim();
+    const path = join(directory, 'file_B.txt');
+    symlinkSync(target, path);
+    const file = new FencedFile(path);
+    expect(() => file.read()).toThrow(SymbolicLinkError);
+    expect(() => file.read('1')).toThrow(SymbolicLinkError);
+    expect(() => file.write('overwritten?', '1')).toThrow(SymbolicLinkError);
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    expect(lstatSync(path).isSymbolicLink()).toBe(true);
+  });
+
+  it('refuses a link planted at the fence file name', () => {
+    const target = victim();
+    const path = join(directory, 'file_C.txt');
+    symlinkSync(target, `${path}.fence`);
+    const file = new FencedFile(path);
+    expect(() => file.write('x', '1')).toThrow(SymbolicLinkError);
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+  });
+
+  it('replaces a plain leftover temporary file of its own pid (a crash between create and rename)', () => {
+    const path = join(directory, 'file_D.txt');
+    writeFileSync(`${path}.${process.pid}.tmp`, 'leftover');
+    const file = new FencedFile(path);
+    file.write('fresh', '1');
+    expect(file.read()).toBe('fresh');
+    expect(existsSync(`${path}.${process.pid}.tmp`)).toBe(false);
   });
 });
