@@ -110,14 +110,29 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(lost).toMatchObject({ resource: 'file_A', client: 'doomed', reason: 'lease-expired' });
   });
 
-  it('refuses a resource name that could leave the data directory, before sending anything', async () => {
-    for (const name of ['../x', '/etc/passwd', 'a\u0001b', 'x'.repeat(129)]) {
+  it('keeps a name like ../x or /etc/passwd inside the data directory, percent-encoded, and reads it back', async () => {
+    for (const [name, fileName] of [
+      ['../x', '%2E.%2Fx.txt'],
+      ['/etc/passwd', '%2Fetc%2Fpasswd.txt'],
+      ['orders/42', 'orders%2F42.txt'],
+    ] as const) {
+      const writer = client('odd-name-writer', [name, 'WRITE', `value of ${name}`, '0']);
+      expect((await writer.exited).code).toBe(0);
+      expect(readFileSync(join(dataDirectory, fileName), 'utf8')).toBe(`value of ${name}`);
+      const reader = client('odd-name-reader', [name, 'READ']);
+      expect((await reader.exited).code).toBe(0);
+      expect(reader.lines).toContain(`READ from ${name}: value of ${name}`);
+    }
+  });
+
+  it('refuses a name the protocol refuses (control character, over 512 bytes) before sending anything', async () => {
+    for (const name of ['a\u0001b', 'x'.repeat(513), 'é'.repeat(257)]) {
       const refused = client('bad-name', [name, 'WRITE', 'v', '0']);
       const result = await refused.exited;
       expect(result.code).toBe(2);
       expect(refused.errorLines.join('\n')).toMatch(/refusing resource name/);
       expect(refused.lines).toEqual([]);
     }
-    expect(serverEvents(server).filter((event) => event.event === 'session-opened')).toEqual([]);
+    expect(serverEvents(server).filter((event) => event.event === 'session-opened' && event.client === 'bad-name')).toEqual([]);
   });
 });

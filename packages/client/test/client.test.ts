@@ -65,7 +65,7 @@ describe('acquire and release', () => {
 
   it('refuses a bad resource name before sending', async () => {
     const a = await client('a');
-    await expect(a.acquire('../etc/passwd')).rejects.toMatchObject({ code: 'BAD_RESOURCE_NAME' });
+    await expect(a.acquire('bell\u0007name')).rejects.toMatchObject({ code: 'BAD_RESOURCE_NAME' });
   });
 });
 

@@ -11,6 +11,12 @@
  * spaces, escapes, extra or optional fields, bad values) returns undefined and
  * goes through the general decoder, which gives the same answer or the error.
  * A property test checks that equivalence on generated and mutated texts.
+ *
+ * Resource names: the fast path takes only names of printable ASCII other
+ * than `"` and `\` — the characters JSON writes as they are, one byte each —
+ * so a match is never a name that JSON would unescape, and its length in
+ * characters is its length in bytes. Every other valid name (`a"b`, `a\b`,
+ * `Ünïcode`, an escaped `\u0041`) takes the general decoder.
  */
 import type { LockMode } from './inputs.js';
 import { MAX_RESOURCE_NAME_LENGTH } from './limits.js';
@@ -18,8 +24,12 @@ import type { AcquireMessage, GrantedMessage, ReleasedMessage, ReleaseMessage } 
 
 /** A request id of at most 15 digits without a leading zero: always a safe integer, as JSON would read it. */
 const ID = '(0|[1-9][0-9]{0,14})';
-/** The resource-name whitelist with its length limit: characters JSON never escapes. */
-const RESOURCE = `([A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_RESOURCE_NAME_LENGTH - 1}})`;
+/**
+ * A resource name of printable ASCII without `"` and `\` (U+0020–U+007E less
+ * U+0022 and U+005C), at most the name limit: valid by the naming rule, and
+ * the same text inside JSON quotes as outside them.
+ */
+const RESOURCE = `([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]{1,${MAX_RESOURCE_NAME_LENGTH}})`;
 /** A fencing token as granted: 1 to 20 digits without a leading zero. */
 const TOKEN = '([1-9][0-9]{0,19})';
 const MODE = '(exclusive|shared)';

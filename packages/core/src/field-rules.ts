@@ -8,6 +8,10 @@
  * undefined when the field is absent (unless it is required), or throws a
  * {@link FieldError} naming the field and the rule it broke; the decoders
  * catch it and turn it into a DecodeFailure.
+ *
+ * `null` is never a field's value: a rule refuses it with BAD_FIELD like any
+ * other value of the wrong type, for required and optional fields alike
+ * (docs/protocol.md 1). Leaving the key out is how a field is absent.
  */
 import { ErrorCode } from './errors.js';
 import type { LockMode, RequestId } from './inputs.js';
@@ -31,12 +35,46 @@ export function isFields(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function isRequestId(value: unknown): value is RequestId {
-  if (typeof value === 'number') return Number.isSafeInteger(value);
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH;
+/**
+ * The length of `value` in UTF-8 bytes, as the wire carries it. Every limit
+ * on a string counts bytes, not characters or UTF-16 units, so that a client
+ * in any language counts the same. A lone surrogate (which JSON can carry as
+ * an escape, UTF-8 cannot) counts as the 3 bytes of the U+FFFD it becomes.
+ */
+export function utf8ByteLength(value: string): number {
+  let bytes = value.length;
+  for (let index = 0; index < value.length; index++) {
+    const unit = value.charCodeAt(index);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) bytes += 1;
+    else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(value.charCodeAt(index + 1))) {
+      // The pair's two units are already counted: 4 bytes in all.
+      bytes += 2;
+      index++;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
-export const REQUEST_ID_RULE = `a safe integer or a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters`;
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
+/** A string of at most `maxBytes` UTF-8 bytes; the unit count bounds the scan, since each unit is at least one byte. */
+function fitsIn(value: string, maxBytes: number): boolean {
+  return value.length <= maxBytes && utf8ByteLength(value) <= maxBytes;
+}
+
+/**
+ * A request id: a safe integer, or a string of 1 to MAX_REQUEST_ID_LENGTH
+ * UTF-8 bytes. The type is part of the id: `77` and `"77"` are two ids.
+ */
+export function isRequestId(value: unknown): value is RequestId {
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  return typeof value === 'string' && value.length > 0 && fitsIn(value, MAX_REQUEST_ID_LENGTH);
+}
+
+export const REQUEST_ID_RULE = `a safe integer or a string of 1 to ${MAX_REQUEST_ID_LENGTH} UTF-8 bytes`;
 
 export function requestId(fields: Fields, name: string, required: boolean): RequestId | undefined {
   const value = fields[name];
@@ -57,14 +95,15 @@ export function integer(fields: Fields, name: string, min: number, max: number):
   return value;
 }
 
-export function text(fields: Fields, name: string, required: boolean, maxLength: number): string | undefined {
+/** A string field of at most `maxBytes` UTF-8 bytes (Infinity: any length). */
+export function text(fields: Fields, name: string, required: boolean, maxBytes: number): string | undefined {
   const value = fields[name];
   if (value === undefined) {
     if (required) throw new FieldError(ErrorCode.MISSING_FIELD, `"${name}" is required`);
     return undefined;
   }
   if (typeof value !== 'string') throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be a string`);
-  if (value.length > maxLength) throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be at most ${maxLength} characters`);
+  if (maxBytes !== Number.POSITIVE_INFINITY && !fitsIn(value, maxBytes)) throw new FieldError(ErrorCode.BAD_FIELD, `"${name}" must be at most ${maxBytes} UTF-8 bytes`);
   return value;
 }
 

@@ -6,13 +6,19 @@
 /** Largest message (one JSON text, UTF-8 bytes) a transport accepts. Larger frames close the connection. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-/** Longest resource name, in characters. Short enough that `<name>.txt` is a valid file name everywhere. */
-export const MAX_RESOURCE_NAME_LENGTH = 128;
+/**
+ * Longest resource name, in UTF-8 bytes: bytes, not characters, so that a
+ * client in any language counts the same. Room for the names users already
+ * have (`locks:tenant-7:invoice/2026-11`); not tied to file-name limits,
+ * because lock-client maps each name to a bounded file name itself
+ * (apps/client/src/resource-file.ts).
+ */
+export const MAX_RESOURCE_NAME_LENGTH = 512;
 
-/** Longest client name (free text shown in logs and the dashboard). */
+/** Longest client name, in UTF-8 bytes (free text shown in logs, status replies and the dashboard). */
 export const MAX_CLIENT_NAME_LENGTH = 64;
 
-/** Longest string request id; numeric ids must be safe integers. */
+/** Longest string request id, in UTF-8 bytes; numeric ids must be safe integers. */
 export const MAX_REQUEST_ID_LENGTH = 64;
 
 /** Most requests that may wait in one resource's queue; more are refused with QUEUE_FULL. */
@@ -77,6 +83,18 @@ export const MAX_STATUS_REPLY_BYTES = 60_000;
 
 /** Protocol version spoken by this release. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * Longest session id a `hello` may resume with, in UTF-8 bytes, and so the
+ * longest a `welcome` may give (the server's own ids are far shorter).
+ */
+export const MAX_SESSION_ID_LENGTH = 128;
+
+/** Longest session secret a `hello` may resume with, in UTF-8 bytes, and so the longest a `welcome` may give. */
+export const MAX_SECRET_LENGTH = 256;
+
+/** Longest `adminToken` a `force-release` may carry, in UTF-8 bytes: longer ones are refused before any comparison. */
+export const MAX_ADMIN_TOKEN_LENGTH = 256;
 
 /**
  * Most units of expiry work (leases ended, locks taken back, waits timed out,

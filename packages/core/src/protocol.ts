@@ -13,7 +13,17 @@ import { ErrorCode } from './errors.js';
 import type { Fields } from './field-rules.js';
 import { compact, FieldError, flag, integer, isRequestId, mode, requestId, resource, sequenceNumber, text, token } from './field-rules.js';
 import type { LockMode, RequestId } from './inputs.js';
-import { MAX_CLIENT_NAME_LENGTH, MAX_LEASE_MS, MAX_LOCK_DELAY_MS, MAX_WAIT_MS, MIN_LEASE_MS, PROTOCOL_VERSION } from './limits.js';
+import {
+  MAX_ADMIN_TOKEN_LENGTH,
+  MAX_CLIENT_NAME_LENGTH,
+  MAX_LEASE_MS,
+  MAX_LOCK_DELAY_MS,
+  MAX_SECRET_LENGTH,
+  MAX_SESSION_ID_LENGTH,
+  MAX_WAIT_MS,
+  MIN_LEASE_MS,
+  PROTOCOL_VERSION,
+} from './limits.js';
 import { decodeServerReply } from './server-message-decoder.js';
 
 // ---- client → server ----
@@ -315,23 +325,52 @@ function withSequence<T extends SequencedFields>(message: T, fields: Fields): T 
   return message;
 }
 
+/**
+ * A hello's `v`: absent, or this build's PROTOCOL_VERSION. Any other number
+ * (0, 2, 1.5, 10^9) is a version this server does not speak,
+ * UNSUPPORTED_VERSION; anything that is not a number is BAD_FIELD.
+ */
+function protocolVersion(fields: Fields): number | undefined {
+  const value = fields.v;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw new FieldError(ErrorCode.BAD_FIELD, '"v" must be a number (the protocol version)');
+  if (value !== PROTOCOL_VERSION) throw new FieldError(ErrorCode.UNSUPPORTED_VERSION, `this server speaks protocol version ${PROTOCOL_VERSION}, not ${value}`);
+  return value;
+}
+
+/**
+ * Resuming takes `session` and `secret` together: half of the pair is
+ * MISSING_FIELD naming the other half, not a new session (which would leave
+ * the old one and its locks to run out) and not UNKNOWN_SESSION (which says
+ * the session is gone, when the request is what is wrong).
+ */
+function withWholeResumePair(message: HelloMessage): HelloMessage {
+  if (message.session !== undefined && message.secret === undefined) throw new FieldError(ErrorCode.MISSING_FIELD, '"secret" is required with "session" (resuming takes both)');
+  if (message.secret !== undefined && message.session === undefined) throw new FieldError(ErrorCode.MISSING_FIELD, '"session" is required with "secret" (resuming takes both)');
+  return message;
+}
+
 function decodeFields(fields: Fields): ClientMessage {
   const op = fields.op;
   if (op === undefined) throw new FieldError(ErrorCode.MISSING_FIELD, '"op" is required');
   if (typeof op !== 'string') throw new FieldError(ErrorCode.BAD_FIELD, '"op" must be a string');
   switch (op) {
-    case 'hello':
-      return compact<HelloMessage>({
+    case 'hello': {
+      // The id, then the version before any other field: a client of another
+      // version is told so, not refused for a field this version reads otherwise.
+      const message = compact<HelloMessage>({
         op,
         id: requestId(fields, 'id', false),
-        v: integer(fields, 'v', 1, 1_000_000),
+        v: protocolVersion(fields),
         client: text(fields, 'client', false, MAX_CLIENT_NAME_LENGTH),
         leaseMs: integer(fields, 'leaseMs', MIN_LEASE_MS, MAX_LEASE_MS),
-        session: text(fields, 'session', false, 128),
-        secret: text(fields, 'secret', false, 256),
+        session: text(fields, 'session', false, MAX_SESSION_ID_LENGTH),
+        secret: text(fields, 'secret', false, MAX_SECRET_LENGTH),
         exactlyOnce: flag(fields, 'exactlyOnce'),
         ack: integer(fields, 'ack', 0, Number.MAX_SAFE_INTEGER),
       });
+      return withWholeResumePair(message);
+    }
     case 'acquire': {
       // The hottest message: built field by field instead of compacted.
       const message: AcquireMessage = { op, id: requestId(fields, 'id', true)!, resource: resource(fields, true)! };
@@ -360,7 +399,7 @@ function decodeFields(fields: Fields): ClientMessage {
           id: requestId(fields, 'id', true)!,
           resource: resource(fields, true)!,
           token: token(fields, false),
-          adminToken: text(fields, 'adminToken', false, 256),
+          adminToken: text(fields, 'adminToken', false, MAX_ADMIN_TOKEN_LENGTH),
         }),
         fields,
       );
@@ -397,7 +436,8 @@ export function decodeClientMessageInGeneral(raw: string): DecodeResult<ClientMe
     if (!(error instanceof FieldError)) throw error;
     const failure: DecodeFailure = { ok: false, code: error.code, message: error.message };
     if (isRequestId(fields.id)) failure.id = fields.id;
-    const seq = sequenceNumber(fields.seq);
+    // hello and status are never numbered (docs/protocol.md 3.1): a seq on them consumes nothing.
+    const seq = fields.op === 'hello' || fields.op === 'status' ? undefined : sequenceNumber(fields.seq);
     if (seq !== undefined) failure.seq = seq;
     return failure;
   }

@@ -29,7 +29,15 @@ import {
   TOKEN_RULE,
 } from './field-rules.js';
 import type { LockMode } from './inputs.js';
-import { MAX_CLIENT_NAME_LENGTH, MAX_STATUS_HOLDERS, MAX_STATUS_RESOURCES, MAX_STATUS_SESSIONS, MAX_STATUS_WAITERS_ONE_RESOURCE } from './limits.js';
+import {
+  MAX_CLIENT_NAME_LENGTH,
+  MAX_SECRET_LENGTH,
+  MAX_SESSION_ID_LENGTH,
+  MAX_STATUS_HOLDERS,
+  MAX_STATUS_RESOURCES,
+  MAX_STATUS_SESSIONS,
+  MAX_STATUS_WAITERS_ONE_RESOURCE,
+} from './limits.js';
 import type {
   AliveMessage,
   ByeMessage,
@@ -68,11 +76,7 @@ export const SERVER_OPS = [
   'error',
 ] as const;
 
-/** Longest session id a hello may resume with, so the longest a welcome may give. */
-const MAX_SESSION_ID_LENGTH = 128;
-/** Longest secret a hello may resume with, so the longest a welcome may give. */
-const MAX_SECRET_LENGTH = 256;
-/** A status entry's `client`: the hello's client name, or by default the session id. */
+/** A status entry's `client` (UTF-8 bytes): the hello's client name, or by default the session id. */
 const MAX_STATUS_CLIENT_LENGTH = Math.max(MAX_CLIENT_NAME_LENGTH, MAX_SESSION_ID_LENGTH);
 
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));

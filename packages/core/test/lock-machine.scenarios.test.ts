@@ -569,7 +569,16 @@ describe('validation', () => {
     ]);
   });
 
-  it.each(['../x', '/etc/passwd', 'a\u0000b', 'x'.repeat(MAX_RESOURCE_NAME_LENGTH + 1), '', '.hidden', '-rf', 'a b', 'dir/file', 'é'])(
+  it.each([
+    'a\u0000b',
+    'line\nbreak',
+    'del\u007f',
+    'c1\u0085',
+    'x'.repeat(MAX_RESOURCE_NAME_LENGTH + 1),
+    'é'.repeat(MAX_RESOURCE_NAME_LENGTH / 2 + 1),
+    'lone\ud800',
+    '',
+  ])(
     'refuses resource name %j with BAD_RESOURCE_NAME',
     (resource) => {
       const machine = machineWith({ a: undefined });
@@ -579,6 +588,26 @@ describe('validation', () => {
       expect(machine.inspect()).toEqual([]);
     },
   );
+
+  it.each(['../x', '/etc/passwd', '.hidden', '-rf', 'a b', 'dir/file', 'é', 'orders/42', 'user:1', 'Ünïcode', '😀'])(
+    'accepts resource name %j (names are not file names)',
+    (resource) => {
+      const machine = machineWith({ a: undefined });
+      expect(machine.handle({ type: 'acquire', session: 'a', request: 1, resource }, 0)).toEqual([
+        firstReserve,
+        granted('a', 1, '1', 0, 'exclusive', resource),
+      ]);
+    },
+  );
+
+  it('accepts a name of exactly the maximum length in UTF-8 bytes', () => {
+    const machine = machineWith({ a: undefined });
+    const resource = 'é'.repeat(MAX_RESOURCE_NAME_LENGTH / 2);
+    expect(machine.handle({ type: 'acquire', session: 'a', request: 1, resource }, 0)).toEqual([
+      firstReserve,
+      granted('a', 1, '1', 0, 'exclusive', resource),
+    ]);
+  });
 
   it('accepts a resource name of exactly the maximum length', () => {
     const machine = machineWith({ a: undefined });

@@ -8,11 +8,14 @@ import { describe, expect, it } from 'vitest';
 import {
   CLIENT_OPS,
   ErrorCode,
+  MAX_ADMIN_TOKEN_LENGTH,
   MAX_CLIENT_NAME_LENGTH,
   MAX_LEASE_MS,
   MAX_LOCK_DELAY_MS,
   MAX_REQUEST_ID_LENGTH,
   MAX_RESOURCE_NAME_LENGTH,
+  MAX_SECRET_LENGTH,
+  MAX_SESSION_ID_LENGTH,
   MAX_WAIT_MS,
   MIN_LEASE_MS,
   decodeClientMessage,
@@ -20,6 +23,7 @@ import {
   encodeMessage,
 } from '../src/index.js';
 import type { ClientMessage, DecodeResult, RequestId } from '../src/index.js';
+import { utf8ByteLength } from '../src/field-rules.js';
 
 function decode(value: unknown): DecodeResult<ClientMessage> {
   return decodeClientMessage(JSON.stringify(value));
@@ -122,11 +126,14 @@ describe('decodeClientMessage refuses malformed messages', () => {
     { op: 'acquire', id: 1, resource: ['r'] },
     { op: 'hello', id: 1, leaseMs: MIN_LEASE_MS - 1 },
     { op: 'hello', id: 1, leaseMs: MAX_LEASE_MS + 1 },
-    { op: 'hello', id: 1, v: 0 },
     { op: 'status', id: 1, offset: -1 },
     { op: 'status', id: 1, offset: '100' },
     { op: 'hello', id: 1, client: 7 },
     { op: 'hello', id: 1, client: 'c'.repeat(MAX_CLIENT_NAME_LENGTH + 1) },
+    { op: 'hello', id: 1, client: 'é'.repeat(MAX_CLIENT_NAME_LENGTH / 2 + 1) },
+    { op: 'hello', id: 1, session: 'é'.repeat(MAX_SESSION_ID_LENGTH / 2 + 1), secret: 'x' },
+    { op: 'hello', id: 1, session: 's', secret: 'é'.repeat(MAX_SECRET_LENGTH / 2 + 1) },
+    { op: 'force-release', id: 1, resource: 'r', adminToken: 'é'.repeat(MAX_ADMIN_TOKEN_LENGTH / 2 + 1) },
     { op: 'hello', id: 1, session: 's'.repeat(129) },
     { op: 'hello', id: 1, secret: 's'.repeat(257) },
     { op: 'cancel', id: 1, target: 1.5 },
@@ -136,7 +143,21 @@ describe('decodeClientMessage refuses malformed messages', () => {
     expect(decode(message)).toEqual(failure(ErrorCode.BAD_FIELD, 1));
   });
 
-  it.each(['../x', '/etc/passwd', 'a\u0000b', 'x'.repeat(MAX_RESOURCE_NAME_LENGTH + 1), '', '.hidden', '-x', 'a b', 'a/b', 'ü'])(
+  it.each([
+    '',
+    'a\u0000b',
+    'line\nfeed',
+    'tab\t',
+    '\u001b[2J',
+    'del\u007f',
+    'c1\u0080',
+    'csi\u009b',
+    'x'.repeat(MAX_RESOURCE_NAME_LENGTH + 1),
+    'é'.repeat(MAX_RESOURCE_NAME_LENGTH / 2 + 1),
+    '😀'.repeat(MAX_RESOURCE_NAME_LENGTH / 4) + 'x',
+    'lone\ud800',
+    '\udc00trail',
+  ])(
     'BAD_RESOURCE_NAME for resource %j',
     (resource) => {
       expect(decode({ op: 'acquire', id: 'q', resource })).toEqual(failure(ErrorCode.BAD_RESOURCE_NAME, 'q'));
@@ -146,10 +167,24 @@ describe('decodeClientMessage refuses malformed messages', () => {
     },
   );
 
-  it('accepts a resource name of exactly the maximum length', () => {
-    const resource = 'a'.repeat(MAX_RESOURCE_NAME_LENGTH);
+  it.each([
+    'a'.repeat(MAX_RESOURCE_NAME_LENGTH),
+    'é'.repeat(MAX_RESOURCE_NAME_LENGTH / 2),
+    '😀'.repeat(MAX_RESOURCE_NAME_LENGTH / 4),
+    'ab' + '€'.repeat((MAX_RESOURCE_NAME_LENGTH - 2) / 3),
+  ])('accepts a resource name of exactly the maximum length in UTF-8 bytes (%#)', (resource) => {
+    expect(new TextEncoder().encode(resource).length).toBe(MAX_RESOURCE_NAME_LENGTH);
     expect(decode({ op: 'acquire', id: 1, resource })).toEqual({ ok: true, message: { op: 'acquire', id: 1, resource } });
   });
+
+  it.each(['orders/42', 'user:1', 'locks:tenant-7:invoice', 'Ünïcode', '../x', '..', '.', '/etc/passwd', '.hidden', '-rf', 'a b', 'a"b', 'a\\b', '{"op":"x"}', '名前', '😀', '\u00a0nbsp', 'right\u202eleft'])(
+    'accepts resource name %j',
+    (resource) => {
+      expect(decode({ op: 'acquire', id: 1, resource })).toEqual({ ok: true, message: { op: 'acquire', id: 1, resource } });
+      expect(decode({ op: 'release', id: 2, resource, token: '5' })).toEqual({ ok: true, message: { op: 'release', id: 2, resource, token: '5' } });
+      expect(decode({ op: 'status', id: 3, resource })).toEqual({ ok: true, message: { op: 'status', id: 3, resource } });
+    },
+  );
 });
 
 describe('tokens are decimal strings', () => {
@@ -164,11 +199,11 @@ describe('tokens are decimal strings', () => {
 });
 
 describe('request ids are safe integers or short strings', () => {
-  it.each([0, 1, -5, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 'a', 'x'.repeat(MAX_REQUEST_ID_LENGTH)])('accepts %j', (id) => {
+  it.each([0, 1, -5, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 'a', 'x'.repeat(MAX_REQUEST_ID_LENGTH), 'é'.repeat(MAX_REQUEST_ID_LENGTH / 2), '😀'.repeat(MAX_REQUEST_ID_LENGTH / 4)])('accepts %j', (id) => {
     expect(decode({ op: 'cancel', id, target: id })).toEqual({ ok: true, message: { op: 'cancel', id, target: id } });
   });
 
-  it.each([1.5, Number.MAX_SAFE_INTEGER + 1, 1e300, '', 'x'.repeat(MAX_REQUEST_ID_LENGTH + 1), null, true, [1], { n: 1 }])(
+  it.each([1.5, Number.MAX_SAFE_INTEGER + 1, 1e300, '', 'x'.repeat(MAX_REQUEST_ID_LENGTH + 1), 'é'.repeat(MAX_REQUEST_ID_LENGTH / 2 + 1), null, true, [1], { n: 1 }])(
     'refuses %j with BAD_FIELD and does not echo it',
     (id) => {
       expect(decode({ op: 'keepalive', id })).toEqual(failure(ErrorCode.BAD_FIELD));
@@ -265,6 +300,131 @@ describe('decodeClientMessage never throws', () => {
         }
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('hello: the protocol version (docs/protocol.md 3)', () => {
+  it.each([0, 2, -1, 1.5, 1_000_001, 1e300, Number.MAX_SAFE_INTEGER])('UNSUPPORTED_VERSION for v = %j, echoing the id', (v) => {
+    expect(decode({ op: 'hello', id: 'h', v })).toEqual(failure(ErrorCode.UNSUPPORTED_VERSION, 'h'));
+  });
+
+  it.each(['1', null, true, [1], { v: 1 }])('BAD_FIELD for v = %j, which is not a number', (v) => {
+    expect(decode({ op: 'hello', id: 'h', v })).toEqual(failure(ErrorCode.BAD_FIELD, 'h'));
+  });
+
+  it('reads the version before the other fields: another version is told so, whatever else it sends', () => {
+    expect(decode({ op: 'hello', id: 'h', v: 2, leaseMs: 'long', client: 7 })).toEqual(failure(ErrorCode.UNSUPPORTED_VERSION, 'h'));
+  });
+
+  it('accepts v = 1 and no v at all', () => {
+    expect(decode({ op: 'hello', v: 1 })).toEqual({ ok: true, message: { op: 'hello', v: 1 } });
+    expect(decode({ op: 'hello' })).toEqual({ ok: true, message: { op: 'hello' } });
+  });
+});
+
+describe('hello: resuming takes session and secret together', () => {
+  it('MISSING_FIELD naming the other half, echoing the id', () => {
+    const withoutSecret = decode({ op: 'hello', id: 4, session: 's1-9f2c01ab' });
+    expect(withoutSecret).toEqual(failure(ErrorCode.MISSING_FIELD, 4));
+    expect(withoutSecret.ok ? '' : withoutSecret.message).toContain('"secret"');
+    const withoutSession = decode({ op: 'hello', id: 4, secret: '6c0e' });
+    expect(withoutSession).toEqual(failure(ErrorCode.MISSING_FIELD, 4));
+    expect(withoutSession.ok ? '' : withoutSession.message).toContain('"session"');
+  });
+});
+
+describe('null is never a value: BAD_FIELD, for optional fields too', () => {
+  const optional: Array<[op: string, base: Record<string, unknown>, field: string]> = [
+    ['hello', {}, 'id'],
+    ['hello', {}, 'v'],
+    ['hello', {}, 'client'],
+    ['hello', {}, 'leaseMs'],
+    ['hello', { secret: 'x' }, 'session'],
+    ['hello', { session: 's' }, 'secret'],
+    ['hello', {}, 'exactlyOnce'],
+    ['hello', {}, 'ack'],
+    ['acquire', { id: 1, resource: 'r' }, 'mode'],
+    ['acquire', { id: 1, resource: 'r' }, 'waitMs'],
+    ['acquire', { id: 1, resource: 'r' }, 'lockDelayMs'],
+    ['acquire', { id: 1, resource: 'r' }, 'seq'],
+    ['acquire', { id: 1, resource: 'r' }, 'ack'],
+    ['keepalive', {}, 'id'],
+    ['goodbye', {}, 'id'],
+    ['status', { id: 1 }, 'resource'],
+    ['status', { id: 1 }, 'offset'],
+    ['force-release', { id: 1, resource: 'r' }, 'token'],
+    ['force-release', { id: 1, resource: 'r' }, 'adminToken'],
+  ];
+  it.each(optional)('%s with %j and %s: null', (op, base, field) => {
+    const message = { op, ...base, [field]: null };
+    expect(decode(message)).toEqual(failure(ErrorCode.BAD_FIELD, field === 'id' ? undefined : (message as { id?: RequestId }).id));
+  });
+
+  it.each([
+    [{ op: 'acquire', id: 1, resource: null }],
+    [{ op: 'release', id: 1, resource: 'r', token: null }],
+    [{ op: 'cancel', id: 1, target: null }],
+    [{ op: 'acquire', id: null, resource: 'r' }],
+  ])('a required field that is null is BAD_FIELD, not MISSING_FIELD: %j', (message) => {
+    expect(decode(message)).toEqual(failure(ErrorCode.BAD_FIELD, message.id === null ? undefined : 1));
+  });
+});
+
+describe('which requests need an id', () => {
+  it.each(['acquire', 'release', 'cancel', 'status', 'force-release'])('%s: MISSING_FIELD without one (and no id to echo)', (op) => {
+    const result = decode({ op, resource: 'r', token: '1', target: 1 });
+    expect(result).toEqual(failure(ErrorCode.MISSING_FIELD));
+    expect(result.ok ? '' : result.message).toBe('"id" is required');
+  });
+
+  it.each(['hello', 'keepalive', 'goodbye'])('%s: optional', (op) => {
+    expect(decode({ op })).toEqual({ ok: true, message: { op } });
+  });
+});
+
+describe('ids are typed: 77 and "77" are two ids', () => {
+  it('decodes each with its own type', () => {
+    expect(decode({ op: 'cancel', id: 77, target: '77' })).toEqual({ ok: true, message: { op: 'cancel', id: 77, target: '77' } });
+    expect(decode({ op: 'cancel', id: '77', target: 77 })).toEqual({ ok: true, message: { op: 'cancel', id: '77', target: 77 } });
+    expect(decodeClientMessage('{"op":"acquire","id":77,"resource":"r","mode":"exclusive"}')).toEqual({ ok: true, message: { op: 'acquire', id: 77, resource: 'r', mode: 'exclusive' } });
+    expect(decodeClientMessage('{"op":"acquire","id":"77","resource":"r","mode":"exclusive"}')).toEqual({ ok: true, message: { op: 'acquire', id: '77', resource: 'r', mode: 'exclusive' } });
+  });
+
+  it('echoes a refused request id with its own type', () => {
+    expect(decode({ op: 'acquire', id: '77', resource: '' })).toEqual(failure(ErrorCode.BAD_RESOURCE_NAME, '77'));
+    expect(decode({ op: 'acquire', id: 77, resource: '' })).toEqual(failure(ErrorCode.BAD_RESOURCE_NAME, 77));
+  });
+});
+
+describe('field order is never significant', () => {
+  it('decodes a request with its keys in any order to the same message', () => {
+    const message = { op: 'acquire', id: 9, resource: 'orders/42', mode: 'shared', waitMs: 10, lockDelayMs: 5, seq: 3, ack: 2 };
+    const reversed = Object.fromEntries(Object.entries(message).reverse());
+    expect(decode(reversed)).toEqual(decode(message));
+    expect(decode(reversed).ok).toBe(true);
+  });
+});
+
+describe('seq of a refused request', () => {
+  it('is reported for a numbered op, so the coordinator consumes it (docs/protocol.md 3.1)', () => {
+    expect(decode({ op: 'acquire', id: 1, resource: '', seq: 4 })).toEqual({ ...failure(ErrorCode.BAD_RESOURCE_NAME, 1), seq: 4 });
+  });
+
+  it('is not reported for hello and status, which are never numbered', () => {
+    expect(decode({ op: 'hello', id: 1, v: 2, seq: 4 })).toEqual(failure(ErrorCode.UNSUPPORTED_VERSION, 1));
+    expect(decode({ op: 'status', id: 1, offset: -1, seq: 4 })).toEqual(failure(ErrorCode.BAD_FIELD, 1));
+  });
+});
+
+describe('utf8ByteLength', () => {
+  it('counts what TextEncoder writes, lone surrogates as the U+FFFD they become', () => {
+    const encoder = new TextEncoder();
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom('a', 'é', '€', '😀', '\ud800', '\udc00', '\u0000'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 40 }), (text) => {
+        expect(utf8ByteLength(text)).toBe(encoder.encode(text).length);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

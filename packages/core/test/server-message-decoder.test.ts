@@ -18,6 +18,7 @@ import {
   decodeServerReply,
   decodeServerReplyInGeneral,
   encodeMessage,
+  isValidResourceName,
 } from '../src/index.js';
 import type {
   DecodeResult,
@@ -154,6 +155,13 @@ describe('decodeServerReply accepts every op', () => {
   });
 });
 
+describe('field order is never significant (docs/protocol.md 1)', () => {
+  it.each(full.map(([message]) => [message.op, message] as const))('%s decodes the same with its keys in reverse order', (_op, message) => {
+    const reversed = Object.fromEntries(Object.entries(message).reverse());
+    expect(decodeServerReply(JSON.stringify(reversed))).toEqual({ ok: true, message });
+  });
+});
+
 describe('decodeServerReply refuses malformed messages', () => {
   it.each(['', '{', '{"op":"bye"', 'bye', "{'op':'bye'}", '{"op":"bye",}', 'undefined', 'NaN'])('BAD_JSON for %j', (raw) => {
     expect(decodeServerReply(raw)).toEqual(failure(ErrorCode.BAD_JSON));
@@ -197,7 +205,9 @@ describe('decodeServerReply refuses malformed messages', () => {
   // [op, field, bad value, what the message must say]
   const badFields: Array<[op: string, field: string, value: unknown, says?: string]> = [
     // ids, by the RequestId rule
-    ['granted', 'id', 1.5, `granted: "id" must be a safe integer or a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters`],
+    ['granted', 'id', 1.5, `granted: "id" must be a safe integer or a string of 1 to ${MAX_REQUEST_ID_LENGTH} UTF-8 bytes`],
+    // 33 units, 66 bytes: the limit counts bytes
+    ['granted', 'id', 'é'.repeat(MAX_REQUEST_ID_LENGTH / 2 + 1)],
     ['granted', 'id', Number.MAX_SAFE_INTEGER + 1],
     ['queued', 'id', ''],
     ['released', 'id', 'x'.repeat(MAX_REQUEST_ID_LENGTH + 1)],
@@ -211,12 +221,13 @@ describe('decodeServerReply refuses malformed messages', () => {
     ['status', 'id', 2 ** 60],
     ['force-released', 'id', 'x'.repeat(MAX_REQUEST_ID_LENGTH + 1)],
     // resources, by the naming rule
-    ['granted', 'resource', '../x', 'granted: resource name "../x" may use only letters, digits, \'_\', \'-\' and \'.\', and must not start with \'.\' or \'-\''],
+    ['granted', 'resource', 'a\u0000b', 'granted: resource name must not contain control characters (U+0000–U+001F, U+007F–U+009F); character 2 is U+0000'],
     ['queued', 'resource', ''],
-    ['released', 'resource', 'x'.repeat(MAX_RESOURCE_NAME_LENGTH + 1)],
+    ['released', 'resource', 'x'.repeat(MAX_RESOURCE_NAME_LENGTH + 1), `released: resource name is more than ${MAX_RESOURCE_NAME_LENGTH} UTF-8 bytes; the limit is ${MAX_RESOURCE_NAME_LENGTH}`],
+    ['released', 'resource', 'é'.repeat(MAX_RESOURCE_NAME_LENGTH / 2 + 1), `released: resource name is ${MAX_RESOURCE_NAME_LENGTH + 2} UTF-8 bytes; the limit is ${MAX_RESOURCE_NAME_LENGTH}`],
     ['timeout', 'resource', 42, 'timeout: resource must be a string'],
-    ['cancelled', 'resource', 'a b'],
-    ['lost', 'resource', '.hidden'],
+    ['cancelled', 'resource', 'a\u007fb'],
+    ['lost', 'resource', 'a\ud800', 'lost: resource name must be well-formed Unicode; character 2 is a lone surrogate U+D800'],
     ['force-released', 'resource', ['r']],
     // tokens: decimal strings
     ['granted', 'token', 42, 'granted: "token" must be a decimal string, as granted'],
@@ -256,8 +267,10 @@ describe('decodeServerReply refuses malformed messages', () => {
     ['welcome', 'v', 0],
     ['welcome', 'v', '1'],
     ['welcome', 'session', 7, 'welcome: "session" must be a string'],
-    ['welcome', 'session', 's'.repeat(129), 'welcome: "session" must be at most 128 characters'],
+    ['welcome', 'session', 's'.repeat(129), 'welcome: "session" must be at most 128 UTF-8 bytes'],
+    ['welcome', 'session', 'é'.repeat(65)],
     ['welcome', 'secret', 's'.repeat(257)],
+    ['welcome', 'secret', 'é'.repeat(129), 'welcome: "secret" must be at most 256 UTF-8 bytes'],
     ['welcome', 'resumed', 'false', 'welcome: "resumed" must be true or false'],
     ['welcome', 'resumed', 0],
     ['welcome', 'exactlyOnce', 1],
@@ -287,7 +300,7 @@ describe('decodeServerReply refuses malformed messages', () => {
     ['status', 'nextOffset', '100'],
     ['status', 'totalSessions', null],
     // status, resource entries
-    ['status', 'resources', [{ ...busy, resource: '/etc' }], 'status: resources[0]: resource name "/etc" may use only letters, digits, \'_\', \'-\' and \'.\', and must not start with \'.\' or \'-\''],
+    ['status', 'resources', [{ ...busy, resource: 'a\u001bb' }], 'status: resources[0]: resource name must not contain control characters (U+0000–U+001F, U+007F–U+009F); character 2 is U+001B'],
     ['status', 'resources', [{ ...busy, holders: {} }], 'status: resources[0]: "holders" must be an array'],
     ['status', 'resources', [{ ...busy, holders: Array.from({ length: MAX_STATUS_HOLDERS + 1 }, () => holder) }]],
     ['status', 'resources', [{ ...busy, waiters: Array.from({ length: MAX_STATUS_WAITERS_ONE_RESOURCE + 1 }, () => waiter) }]],
@@ -298,6 +311,7 @@ describe('decodeServerReply refuses malformed messages', () => {
     ['status', 'resources', [{ ...busy, holders: [{ ...holder, mode: 'read' }] }]],
     ['status', 'resources', [{ ...busy, holders: [{ ...holder, session: 1 }] }]],
     ['status', 'resources', [{ ...busy, holders: [{ ...holder, client: 'c'.repeat(129) }] }]],
+    ['status', 'resources', [{ ...busy, holders: [{ ...holder, client: 'é'.repeat(65) }] }], 'status: resources[0].holders[0]: "client" must be at most 128 UTF-8 bytes'],
     ['status', 'resources', [{ ...busy, holders: [{ ...holder, grantedAt: -5 }] }]],
     ['status', 'resources', [{ ...busy, holders: [{ ...holder, heldMs: 1.5 }] }]],
     ['status', 'resources', [{ ...busy, holders: ['s1'] }], 'status: resources[0].holders[0]: must be an object'],
@@ -351,18 +365,23 @@ describe('decodeServerReply refuses malformed messages', () => {
 
 // ---- arbitraries of valid server messages ----
 
+// Ids and names by their byte limits: a code point is at most 4 UTF-8 bytes.
 const requestId = fc.oneof(
   fc.maxSafeInteger(),
   fc.string({ minLength: 1, maxLength: MAX_REQUEST_ID_LENGTH }),
-  fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_REQUEST_ID_LENGTH / 2 }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_REQUEST_ID_LENGTH / 4 }),
 );
-const resourceName = fc.stringMatching(new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_RESOURCE_NAME_LENGTH - 1}}$`));
+const resourceName = fc.oneof(
+  fc.stringMatching(/^[ -~]{1,40}$/),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_RESOURCE_NAME_LENGTH / 4 }).filter(isValidResourceName),
+  fc.constantFrom('orders/42', 'user:1', 'Ünïcode', 'a"b\\c', 'x'.repeat(MAX_RESOURCE_NAME_LENGTH), 'é'.repeat(MAX_RESOURCE_NAME_LENGTH / 2), '😀'.repeat(MAX_RESOURCE_NAME_LENGTH / 4)),
+);
 const token = fc.bigInt({ min: 1n, max: 10n ** 20n - 1n }).map(String);
 const mode = fc.constantFrom('exclusive' as const, 'shared' as const);
 const count = fc.maxSafeNat();
 const position = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
 const sn = position;
-const sessionId = fc.string({ unit: 'binary', maxLength: 64 });
+const sessionId = fc.string({ unit: 'binary', maxLength: 32 });
 const clientName = fc.string({ maxLength: 128 });
 
 const holderStatus: fc.Arbitrary<HolderStatus> = fc.record({ session: sessionId, client: clientName, mode, token, grantedAt: count, heldMs: count });

@@ -65,20 +65,20 @@ export function welcomeMessage(
 /**
  * The wire text of an effect, or undefined for effects that are not messages.
  * The three that every lock hand-off sends (`queued`, `granted`, `released`)
- * are written directly instead of building an object for JSON.stringify: their
- * strings need no escaping (resource names are `[A-Za-z0-9_.-]` by the
- * protocol's rule, tokens are digits, modes are literals) except the request
- * id, which goes through JSON.stringify. A test checks that the result equals
- * the general encoding for every kind of id.
+ * are written directly instead of building an object for JSON.stringify.
+ * Tokens are digits and modes literals, so they need no escaping; the request
+ * id and the resource name are written by {@link idText} and
+ * {@link resourceText}, which escape what JSON must. A test checks that the
+ * result equals the general encoding for every kind of id and name.
  */
 export function encodeEffect(effect: Effect): string | undefined {
   switch (effect.type) {
     case 'granted':
-      return `{"op":"granted","id":${idText(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","token":"${effect.token}","waitedMs":${Math.round(effect.waitedMs)}}`;
+      return `{"op":"granted","id":${idText(effect.request)},"resource":${resourceText(effect.resource)},"mode":"${effect.mode}","token":"${effect.token}","waitedMs":${Math.round(effect.waitedMs)}}`;
     case 'released':
-      return `{"op":"released","id":${idText(effect.request)},"resource":"${effect.resource}","token":"${effect.token}"}`;
+      return `{"op":"released","id":${idText(effect.request)},"resource":${resourceText(effect.resource)},"token":"${effect.token}"}`;
     case 'queued':
-      return `{"op":"queued","id":${idText(effect.request)},"resource":"${effect.resource}","mode":"${effect.mode}","position":${effect.position}}`;
+      return `{"op":"queued","id":${idText(effect.request)},"resource":${resourceText(effect.resource)},"mode":"${effect.mode}","position":${effect.position}}`;
     default: {
       const message = messageForEffect(effect);
       return message === undefined ? undefined : encodeMessage(message);
@@ -89,4 +89,22 @@ export function encodeEffect(effect: Effect): string | undefined {
 /** A request id as JSON: numbers (what the SDK sends) without a JSON.stringify call. */
 function idText(id: string | number): string {
   return typeof id === 'number' ? String(id) : JSON.stringify(id);
+}
+
+/**
+ * Printable ASCII other than `"` and `\`: the strings JSON.stringify writes
+ * as they are between quotes. The same class as the canonical decoder's
+ * resource names (core's canonical-messages.ts): a name written as it is
+ * here is one the SDK's fast path reads back.
+ */
+const WRITTEN_AS_IS = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * A resource name as a JSON string. Most names (`file_A`, `orders/42`) are
+ * quoted as they are; one with a `"`, a `\` or anything beyond ASCII goes
+ * through JSON.stringify, which escapes what must be escaped and writes the
+ * rest (`Ünïcode`) as UTF-8, exactly as the general encoding does.
+ */
+function resourceText(name: string): string {
+  return WRITTEN_AS_IS.test(name) ? `"${name}"` : JSON.stringify(name);
 }

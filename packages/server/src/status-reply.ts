@@ -1,4 +1,4 @@
-import type { RequestId, ResourceSnapshot, ResourceStatus, SessionSnapshot, StatusReplyMessage } from '@baton/core';
+import type { RequestId, ResourceSnapshot, ResourceStatus, SessionSnapshot, SessionStatus, StatusReplyMessage } from '@baton/core';
 import {
   MAX_STATUS_HOLDERS,
   MAX_STATUS_REPLY_BYTES,
@@ -16,12 +16,25 @@ export interface StatusQuery {
   offset: number;
 }
 
+/** Room kept for `,"nextOffset":N` (14 bytes and at most 16 digits) until the page knows whether it needs it. */
+const NEXT_OFFSET_ROOM = 32;
+
 /**
  * Turn the machine's snapshots into the wire's `status` reply: times become
  * durations (or wall-clock instants) because the machine's clock is the
  * server's private monotonic scale, and the reply is one page that always
  * fits in one message — whole resources are added, busiest first, until the
  * page is full by count or by bytes; `nextOffset` says where the next starts.
+ *
+ * "By bytes" means UTF-8 bytes of the JSON text, what the transport measures
+ * against MAX_MESSAGE_BYTES: a client name of 21 CJK characters is 63 bytes,
+ * and one of control characters is six times as long once JSON escapes it.
+ * The budget holds for any content: sessions are listed while they leave room
+ * for the page's first resource, and that resource, when it does not fit whole
+ * (hundreds of long-named holders and waiters), lists as many of its holders
+ * and then waiters as fit (`holding` and `waiting` still count all). So every
+ * page stays within MAX_STATUS_REPLY_BYTES and lists at least one resource
+ * while any remain.
  */
 export function buildStatusReply(
   query: StatusQuery,
@@ -36,29 +49,33 @@ export function buildStatusReply(
     resources: [],
     totalResources: resources.length,
     offset: query.offset,
-    sessions: [...sessions]
-      .sort((a, b) => compareText(a.session, b.session))
-      .slice(0, MAX_STATUS_SESSIONS)
-      .map((session) => ({
-        session: session.session,
-        client: session.client,
-        leaseMs: session.leaseMs,
-        expiresInMs: Math.max(0, Math.round(session.expiresAt - monotonicNow)),
-        held: session.held,
-        waiting: session.waiting,
-      })),
+    sessions: [],
     totalSessions: sessions.length,
   };
+  let bytes = encodedBytes(reply) + NEXT_OFFSET_ROOM;
   const busiestFirst = [...resources].sort(
     (a, b) => b.waiters.length - a.waiters.length || b.holders.length - a.holders.length || compareText(a.resource, b.resource),
   );
   const waiterLimit = query.oneResource ? MAX_STATUS_WAITERS_ONE_RESOURCE : MAX_STATUS_WAITERS;
-  let bytes = JSON.stringify(reply).length + 32; // room for nextOffset
+  const first = busiestFirst[query.offset];
+  const firstRoom = first === undefined ? 0 : entryBytes(resourceStatus(first, 0, 0, monotonicNow, wallClockNow));
+  const byId = [...sessions].sort((a, b) => compareText(a.session, b.session)).slice(0, MAX_STATUS_SESSIONS);
+  for (const session of byId) {
+    const entry = sessionStatus(session, monotonicNow);
+    const size = entryBytes(entry);
+    if (bytes + size + firstRoom > MAX_STATUS_REPLY_BYTES) break;
+    reply.sessions.push(entry);
+    bytes += size;
+  }
   let index = query.offset;
   for (; index < busiestFirst.length && reply.resources.length < MAX_STATUS_RESOURCES; index++) {
-    const status = resourceStatus(busiestFirst[index]!, waiterLimit, monotonicNow, wallClockNow);
-    const size = JSON.stringify(status).length + 1;
-    if (reply.resources.length > 0 && bytes + size > MAX_STATUS_REPLY_BYTES) break;
+    let status = resourceStatus(busiestFirst[index]!, MAX_STATUS_HOLDERS, waiterLimit, monotonicNow, wallClockNow);
+    let size = entryBytes(status);
+    if (bytes + size > MAX_STATUS_REPLY_BYTES) {
+      if (reply.resources.length > 0) break;
+      status = trimmedToFit(status, MAX_STATUS_REPLY_BYTES - bytes);
+      size = entryBytes(status);
+    }
     reply.resources.push(status);
     bytes += size;
   }
@@ -66,14 +83,54 @@ export function buildStatusReply(
   return reply;
 }
 
+/** The UTF-8 length of a value's JSON text. */
+function encodedBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+/** What one more entry adds to a JSON array: its text and a comma (one too many for the first: the budget errs on the safe side). */
+function entryBytes(value: unknown): number {
+  return encodedBytes(value) + 1;
+}
+
+/** A resource listing the longest prefixes of its holders, then of its waiters, that fit in `room` bytes as an array entry. */
+function trimmedToFit(status: ResourceStatus, room: number): ResourceStatus {
+  const trimmed: ResourceStatus = { ...status, holders: [], waiters: [] };
+  let size = entryBytes(trimmed);
+  for (const holder of status.holders) {
+    const added = entryBytes(holder);
+    if (size + added > room) break;
+    trimmed.holders.push(holder);
+    size += added;
+  }
+  for (const waiter of status.waiters) {
+    const added = entryBytes(waiter);
+    if (size + added > room) break;
+    trimmed.waiters.push(waiter);
+    size += added;
+  }
+  return trimmed;
+}
+
+function sessionStatus(session: SessionSnapshot, monotonicNow: number): SessionStatus {
+  return {
+    session: session.session,
+    client: session.client,
+    leaseMs: session.leaseMs,
+    expiresInMs: Math.max(0, Math.round(session.expiresAt - monotonicNow)),
+    held: session.held,
+    waiting: session.waiting,
+  };
+}
+
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function resourceStatus(snapshot: ResourceSnapshot, waiterLimit: number, monotonicNow: number, wallClockNow: number): ResourceStatus {
+function resourceStatus(snapshot: ResourceSnapshot, holderLimit: number, waiterLimit: number, monotonicNow: number, wallClockNow: number): ResourceStatus {
   const status: ResourceStatus = {
     resource: snapshot.resource,
-    holders: snapshot.holders.slice(0, MAX_STATUS_HOLDERS).map((holder) => ({
+    holders: snapshot.holders.slice(0, holderLimit).map((holder) => ({
       session: holder.session,
       client: holder.client,
       mode: holder.mode,

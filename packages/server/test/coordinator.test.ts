@@ -204,7 +204,7 @@ describe('bad input', () => {
       [JSON.stringify({ op: 'steal', id: 1 }), { code: 'UNKNOWN_OP', id: 1 }],
       [JSON.stringify({ op: 'acquire', id: 2 }), { code: 'MISSING_FIELD', id: 2 }],
       [JSON.stringify({ op: 'acquire', id: 3, resource: 42 }), { code: 'BAD_FIELD', id: 3 }],
-      [JSON.stringify({ op: 'acquire', id: 4, resource: '../etc/passwd' }), { code: 'BAD_RESOURCE_NAME', id: 4 }],
+      [JSON.stringify({ op: 'acquire', id: 4, resource: 'line\nbreak' }), { code: 'BAD_RESOURCE_NAME', id: 4 }],
       [JSON.stringify({ op: 'release', id: 5, resource: 'file_A', token: '999' }), { code: 'NOT_HELD', id: 5 }],
       ['\u0000\u00ff\ufffd garbage', { code: 'BAD_JSON' }],
     ];

@@ -80,7 +80,7 @@ describe('exactly-once sessions', () => {
   it('consumes the seq of a request refused for another field, and its error is in the stream', async () => {
     await start();
     const { raw } = await exactlyOnceClient();
-    expect(await raw.call({ op: 'acquire', id: 1, resource: '../etc', seq: 1, ack: 0 })).toMatchObject({ op: 'error', code: 'BAD_RESOURCE_NAME', sn: 1 });
+    expect(await raw.call({ op: 'acquire', id: 1, resource: 'nul\u0000name', seq: 1, ack: 0 })).toMatchObject({ op: 'error', code: 'BAD_RESOURCE_NAME', sn: 1 });
     expect(await raw.call({ op: 'acquire', id: 2, resource: 'file_A', mode: 'weird', seq: 2, ack: 1 })).toMatchObject({ op: 'error', code: 'BAD_FIELD', sn: 2 });
     expect(await raw.call({ op: 'acquire', id: 3, resource: 'file_A', seq: 3, ack: 2 })).toMatchObject({ op: 'granted', sn: 3 });
   });
