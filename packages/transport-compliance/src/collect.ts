@@ -1,12 +1,19 @@
 import type { Connection } from '@baton/core';
 import { AsyncQueue } from './async-queue.js';
 
+/**
+ * What {@link collect} records in place of a message the transport reported
+ * through `onUndecodable` (its bytes were not UTF-8), followed by the detail,
+ * so that a test sees it in its place among the messages.
+ */
+export const UNDECODABLE_PREFIX = '<undecodable> ';
+
 /** A connection whose handlers feed an {@link AsyncQueue}, for tests. */
 export interface CollectedConnection {
   readonly connection: Connection;
   /** Messages not yet taken; ends when the connection closes. */
   readonly messages: AsyncQueue<string>;
-  /** Every message received so far, taken or not, in order. */
+  /** Every message received so far, taken or not, in order (undecodable ones as UNDECODABLE_PREFIX + detail). */
   readonly received: readonly string[];
   /** Settles with onClose's `error` (undefined for a clean close). Never rejects. */
   readonly closed: Promise<Error | undefined>;
@@ -35,6 +42,10 @@ export function collect(connection: Connection): CollectedConnection {
     onMessage(message) {
       received.push(message);
       messages.push(message);
+    },
+    onUndecodable(detail) {
+      received.push(UNDECODABLE_PREFIX + detail);
+      messages.push(UNDECODABLE_PREFIX + detail);
     },
     onClose(error) {
       closeCount += 1;

@@ -8,6 +8,8 @@ export interface OutgoingFrame {
   readonly connection?: ZmqServerConnection;
   /** The frame, or `undefined` for a pure marker that only runs `afterSend` in queue order. */
   readonly payload: string | Buffer | undefined;
+  /** Send the REQ envelope (an empty delimiter frame) before the payload: the peer is a REQ socket. */
+  readonly requestEnvelope?: boolean;
   /**
    * Send even though the connection is already closed: the last words
    * (oversized reply, GOODBYE with a reason) are queued after the close.

@@ -18,6 +18,7 @@ import {
   ROUTER_SEND_HIGH_WATER_MARK,
 } from './defaults.js';
 import { OrderedSender } from './ordered-sender.js';
+import { notifyOnDisconnect } from './router-notify.js';
 import type { OutgoingFrame, ZmqConnectionOwner } from './outgoing-frame.js';
 import { hostAndPort, isIpv6Host, portOfEndpoint, tcpEndpoint } from './zmq-endpoint.js';
 import type { ZmqListenOptions } from './zmq-options.js';
@@ -26,14 +27,31 @@ import { ZmqServerConnection } from './zmq-server-connection.js';
 /** Told to a peer that sends control frames without having said HELLO (or after it was closed). */
 const UNKNOWN_CONNECTION_REASON = 'unknown connection: send HELLO first';
 
+/** The REQ envelope's delimiter: the empty frame a REQ socket puts before its request and expects before its reply. */
+const EMPTY_FRAME = Buffer.alloc(0);
+
 /**
  * A bound ROUTER socket and every peer it has heard from.
  *
  * ZeroMQ hides connections: the ROUTER only shows a routing id on each
- * frame. So a Connection starts with the first frame of a new routing id
- * (HELLO for our clients, any Baton message for raw DEALERs), and ends on a
- * GOODBYE, a heartbeat timeout, an oversized frame, or a send that libzmq
- * cannot route (the peer vanished).
+ * frame. So a Connection starts with the first frame of a routing id that
+ * has none (HELLO for our clients, any Baton message for plain DEALERs and
+ * REQ sockets), and ends on a GOODBYE, a heartbeat timeout (handshaken peers
+ * only), an oversized frame, a send that libzmq cannot route, or libzmq's
+ * notice that the peer disconnected (router-notify.ts). A later frame of the
+ * same routing id starts a new Connection, which speaks for no session until
+ * it resumes one with its secret: a routing id is never a credential.
+ *
+ * Three kinds of peer share the socket, told apart by what they send:
+ * - a *handshaken* DEALER (our client) sends HELLO first, heartbeats, and is
+ *   closed after `heartbeatTimeoutMs` of silence;
+ * - a *plain* DEALER sends Baton JSON frames only. It never promised to
+ *   heartbeat, so silence alone does not close it; a dead link does, because
+ *   libzmq heartbeats every peer at the ZMTP level (answered by the peer's
+ *   libzmq, not its code) and reports the disconnect;
+ * - a *REQ* socket puts an empty delimiter frame before each request: it gets
+ *   the delimiter back before exactly one answer per request, and nothing
+ *   else (request-answer-gate.ts).
  */
 export class ZmqListener implements Listener, ZmqConnectionOwner {
   readonly url: string;
@@ -44,8 +62,6 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
   readonly #oversizedReply: string | undefined;
   readonly #heartbeatTimeoutMs: number;
   readonly #connections = new Map<string, ZmqServerConnection>();
-  /** Routing ids of handshaken peers the server said GOODBYE to, with when, so their late frames are refused rather than taken for new raw peers. */
-  readonly #departed = new Map<string, number>();
   readonly #sender = new OrderedSender<OutgoingFrame>((frame) => this.#transmit(frame));
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #receiving: Promise<void>;
@@ -76,10 +92,11 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
       linger: CLOSE_LINGER_MS,
       maxMessageSize: maxMessageBytes * OVERSIZED_FRAME_READ_FACTOR,
       ipv6: isIpv6Host(options.host),
-      // ZMTP-level heartbeats make libzmq drop dead TCP links of raw peers, which send to them then reports.
+      // ZMTP-level heartbeats make libzmq drop dead TCP links of every peer, plain ones included; the disconnect notice then closes their Connection.
       heartbeatInterval: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       heartbeatTimeout: heartbeatTimeoutMs,
     });
+    notifyOnDisconnect(router);
     try {
       await router.bind(tcpEndpoint(options.host, options.port));
     } catch (error) {
@@ -88,6 +105,11 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
       throw error;
     }
     return new ZmqListener(router, options, heartbeatTimeoutMs);
+  }
+
+  /** How many peers have a Connection now (each holds a slot of the server's MAX_CONNECTIONS). */
+  get connectionCount(): number {
+    return this.#connections.size;
   }
 
   close(): Promise<void> {
@@ -102,7 +124,6 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
   forget(connection: ZmqServerConnection): void {
     const key = connection.routingId.toString('hex');
     if (this.#connections.get(key) === connection) this.#connections.delete(key);
-    if (connection.handshaken) this.#departed.set(key, performance.now());
   }
 
   async #shutdown(): Promise<void> {
@@ -119,12 +140,10 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     try {
       for await (const [routingId, ...frames] of this.#router) {
         if (routingId === undefined) continue;
-        for (const frame of frames) {
-          try {
-            this.#handleFrame(routingId, frame);
-          } catch (error) {
-            reportHandlerError(error);
-          }
+        try {
+          this.#handleMessage(routingId, frames);
+        } catch (error) {
+          reportHandlerError(error);
         }
       }
     } catch (error) {
@@ -135,69 +154,95 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     }
   }
 
-  #handleFrame(routingId: Buffer, frame: Buffer): void {
-    // Empty frames carry nothing (ZMQ_PROBE_ROUTER sends one on connect).
-    if (this.#closing !== undefined || frame.length === 0) return;
+  /** One ZeroMQ message of a peer: its frames after the routing id. */
+  #handleMessage(routingId: Buffer, frames: Buffer[]): void {
+    if (this.#closing !== undefined) return;
+    const first = frames[0];
+    if (first === undefined) return;
+    if (frames.length === 1 && first.length === 0) {
+      // libzmq's disconnect notice (router-notify.ts), or a peer's empty message
+      // (ZMQ_PROBE_ROUTER sends one on connect, when the peer has no Connection yet).
+      this.#connections.get(routingId.toString('hex'))?.departed(new Error('the peer disconnected'));
+      return;
+    }
+    if (first.length === 0) {
+      // The REQ envelope: an empty delimiter, then the request. A request is one frame; more are not read.
+      this.#handleFrame(routingId, frames[1]!, true);
+      return;
+    }
+    // A DEALER: every frame is one message. Empty ones carry nothing.
+    for (const frame of frames) if (frame.length > 0) this.#handleFrame(routingId, frame, false);
+  }
+
+  #handleFrame(routingId: Buffer, frame: Buffer, requestEnvelope: boolean): void {
+    if (this.#closing !== undefined) return;
     const now = performance.now();
     const key = routingId.toString('hex');
-    const connection = this.#connections.get(key);
+    let connection = this.#connections.get(key);
     if (isControlFrame(frame)) {
-      this.#handleControlFrame(key, routingId, connection, frame, now);
+      this.#handleControlFrame(routingId, connection, frame, now, requestEnvelope);
       return;
     }
-    if (connection === undefined) {
-      if (this.#departed.has(key)) {
-        this.enqueue({ routingId, payload: goodbyeFrame(UNKNOWN_CONNECTION_REASON) });
-        return;
-      }
-      this.#accept(key, routingId, false, now).receiveFrame(frame, this.#maxMessageBytes, this.#oversizedReply);
-      return;
-    }
+    const isNew = connection === undefined;
+    connection ??= this.#register(key, routingId, false, now);
+    if (requestEnvelope) connection.useRequestEnvelope();
     connection.noteActivity(now);
     connection.receiveFrame(frame, this.#maxMessageBytes, this.#oversizedReply);
+    if (isNew) this.#onConnection(connection);
   }
 
   #handleControlFrame(
-    key: string,
     routingId: Buffer,
     connection: ZmqServerConnection | undefined,
     frame: Buffer,
     now: number,
+    requestEnvelope: boolean,
   ): void {
     const type = controlFrameType(frame);
     if (type === ControlFrameType.hello) {
-      if (connection === undefined) {
-        this.#departed.delete(key);
-        // WELCOME goes first so that it precedes anything onConnection sends.
-        this.enqueue({ routingId, payload: WELCOME_FRAME });
-        this.#accept(key, routingId, true, now);
-      } else {
-        connection.markHandshaken();
+      if (connection?.handshaken === true) {
+        // Our WELCOME was lost or the peer asks again: answer, nothing changes.
+        if (requestEnvelope) connection.useRequestEnvelope();
         connection.noteActivity(now);
-        this.enqueue({ routingId, connection, payload: WELCOME_FRAME });
+        connection.controlRequestArrived();
+        connection.sendControlFrame(WELCOME_FRAME);
+        return;
       }
+      // A plain peer that says HELLO starts over as a handshaken one; its session, if any, must be resumed.
+      connection?.departed(new Error('the peer said HELLO: a new connection begins'));
+      const fresh = this.#register(routingId.toString('hex'), routingId, true, now);
+      if (requestEnvelope) fresh.useRequestEnvelope();
+      fresh.controlRequestArrived();
+      // WELCOME goes first so that it precedes anything onConnection sends.
+      fresh.sendControlFrame(WELCOME_FRAME);
+      this.#onConnection(fresh);
       return;
     }
     if (type === ControlFrameType.goodbye) {
       const reason = goodbyeReason(frame);
       connection?.closedByPeer(reason === undefined ? undefined : new Error(`the peer closed the connection: ${reason}`));
+      // A REQ socket waits for an answer even to its GOODBYE.
+      if (requestEnvelope) this.enqueue({ routingId, payload: goodbyeFrame(), requestEnvelope });
       return;
     }
     if (connection === undefined || !connection.handshaken) {
       // A client the server has forgotten (timed out, restarted) learns it at its next heartbeat.
-      this.enqueue({ routingId, payload: goodbyeFrame(UNKNOWN_CONNECTION_REASON) });
+      this.enqueue({ routingId, payload: goodbyeFrame(UNKNOWN_CONNECTION_REASON), requestEnvelope });
       connection?.fail(new Error('the peer sent a control frame without saying HELLO first'));
       return;
     }
+    if (requestEnvelope) connection.useRequestEnvelope();
     connection.noteActivity(now);
-    if (type === ControlFrameType.ping) this.enqueue({ routingId, connection, payload: PONG_FRAME });
+    if (type === ControlFrameType.ping) {
+      connection.controlRequestArrived();
+      connection.sendControlFrame(PONG_FRAME);
+    }
     // PONG only proves liveness; unknown control types are ignored so the control protocol can grow.
   }
 
-  #accept(key: string, routingId: Buffer, handshaken: boolean, now: number): ZmqServerConnection {
+  #register(key: string, routingId: Buffer, handshaken: boolean, now: number): ZmqServerConnection {
     const connection = new ZmqServerConnection(this, Buffer.from(routingId), handshaken, now);
     this.#connections.set(key, connection);
-    this.#onConnection(connection);
     return connection;
   }
 
@@ -206,7 +251,9 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     if (connection?.closed === true && frame.evenIfClosed !== true) return;
     if (frame.payload !== undefined) {
       try {
-        await this.#router.send([frame.routingId, frame.payload]);
+        await this.#router.send(
+          frame.requestEnvelope === true ? [frame.routingId, EMPTY_FRAME, frame.payload] : [frame.routingId, frame.payload],
+        );
       } catch (error) {
         connection?.fail(describeSendFailure(error));
         return;
@@ -221,20 +268,20 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     }
   }
 
-  /** Closes handshaken peers that went silent, and forgets old departures. */
+  /**
+   * Closes handshaken peers that went silent. A REQ peer waiting for its
+   * answer is exempt: its socket cannot send until the server answers.
+   */
   #sweep(): void {
     const now = performance.now();
     for (const connection of [...this.#connections.values()]) {
-      if (connection.handshaken && now - connection.lastReceivedAt > this.#heartbeatTimeoutMs) {
-        try {
-          connection.fail(new Error(`no heartbeat from the peer for ${String(this.#heartbeatTimeoutMs)} ms`));
-        } catch (error) {
-          reportHandlerError(error);
-        }
+      if (!connection.handshaken || connection.awaitingAnswer) continue;
+      if (now - connection.lastReceivedAt <= this.#heartbeatTimeoutMs) continue;
+      try {
+        connection.fail(new Error(`no heartbeat from the peer for ${String(this.#heartbeatTimeoutMs)} ms`));
+      } catch (error) {
+        reportHandlerError(error);
       }
-    }
-    for (const [key, departedAt] of this.#departed) {
-      if (now - departedAt > 2 * this.#heartbeatTimeoutMs) this.#departed.delete(key);
     }
   }
 }

@@ -1,8 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
 import type { Connection, Listener } from '@baton/core';
-import { AsyncQueue, collect } from '@baton/transport-compliance';
-import { Dealer, Router } from 'zeromq';
+import { AsyncQueue, UNDECODABLE_PREFIX, collect } from '@baton/transport-compliance';
+import { Dealer, Request, Router } from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ZmqServerConnection } from '../src/index.js';
 import {
   ControlFrameType,
   HELLO_FRAME,
@@ -21,7 +22,7 @@ const fastHeartbeats = { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 300 };
 
 const listeners: Listener[] = [];
 const connections: Connection[] = [];
-const rawSockets: Array<Dealer | Router> = [];
+const rawSockets: Array<Dealer | Router | Request> = [];
 
 afterEach(async () => {
   for (const connection of connections.splice(0)) connection.close();
@@ -97,16 +98,23 @@ describe('zmq transport: raw ZeroMQ peers without the handshake', () => {
     expect(server.closeCount).toBe(0);
   });
 
-  it('delivers binary garbage as replacement-character text without crashing', async () => {
+  it('reports frames that are not valid UTF-8 through onUndecodable, in their place, and keeps the connection', async () => {
     const { listener, accepted } = await listen();
     const dealer = rawDealer(listener.port);
+    await dealer.send('"before"');
     await dealer.send(Buffer.from([0xff, 0xfe, 0x80, 0x41, 0xc3]));
-    await dealer.send(Buffer.from([0x7b, 0xe2, 0x82])); // "{" and a truncated "€"
+    await dealer.send(Buffer.from([0x22, 0xe2, 0x82, 0x22])); // a quoted, truncated "€": would read as "\uFFFD"
+    await dealer.send(Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])); // an encoded surrogate
+    await dealer.send('"after"');
 
     const server = collect(await accepted.next());
-    expect(await server.take(2)).toEqual(['\uFFFD\uFFFD\uFFFDA\uFFFD', '{\uFFFD']);
+    const got = await server.take(5);
+    expect(got[0]).toBe('"before"');
+    for (const entry of got.slice(1, 4)) expect(entry).toMatch(new RegExp(`^${UNDECODABLE_PREFIX}.*not valid UTF-8`));
+    expect(got[4]).toBe('"after"');
     server.connection.send('{"op":"error","code":"BAD_JSON"}');
     expect((await receiveOne(dealer)).toString()).toBe('{"op":"error","code":"BAD_JSON"}');
+    expect(server.closeCount).toBe(0);
   });
 
   it('keeps raw peers apart by routing id', async () => {
@@ -239,7 +247,7 @@ describe('zmq transport: control protocol on the wire', () => {
 });
 
 describe('zmq transport: liveness', () => {
-  it('closes a handshaken peer that vanished without GOODBYE after the heartbeat timeout, and keeps a live one', async () => {
+  it('closes a handshaken peer that falls silent (connected, but its code stopped) after the heartbeat timeout, and keeps a live one', async () => {
     const transport = new ZmqTransport(fastHeartbeats);
     const { listener, accepted } = await listen(transport);
     const live = collect(await transport.dial({ host: '127.0.0.1', port: listener.port }));
@@ -250,8 +258,7 @@ describe('zmq transport: liveness', () => {
     await vanishing.send(HELLO_FRAME);
     await receiveOne(vanishing);
     const vanishingServer = collect(await accepted.next());
-    // As if the process died: linger 0 and no GOODBYE.
-    vanishing.close();
+    // As if its code had stopped: the socket stays connected (libzmq still answers ZMTP heartbeats) but sends nothing.
 
     const started = performance.now();
     const error = await vanishingServer.closed;
@@ -289,13 +296,28 @@ describe('zmq transport: liveness', () => {
 
     await dealer.send(PING_FRAME);
     expect(goodbyeReason(await receiveOne(dealer))).toMatch(/unknown connection/);
+  });
+
+  it('serves a JSON frame from a peer it already closed as a new connection (docs/protocol.md 2.1: a plain DEALER is served)', async () => {
+    const { listener, accepted } = await listen();
+    const dealer = rawDealer(listener.port);
+    await dealer.send('"first"');
+    const first = collect(await accepted.next());
+    expect(await first.next()).toBe('"first"');
+    await dealer.send(goodbyeFrame());
+    expect(await first.closed).toBeUndefined();
+
     await dealer.send('"late message"');
-    expect(goodbyeReason(await receiveOne(dealer))).toMatch(/unknown connection/);
+    const second = collect(await accepted.next());
+    expect(second.connection.id).not.toBe(first.connection.id);
+    expect(await second.next()).toBe('"late message"');
+    second.connection.send('"served"');
+    expect((await receiveOne(dealer)).toString()).toBe('"served"');
   });
 });
 
 describe('zmq transport: frames past the libzmq size cap (OVERSIZED_FRAME_READ_FACTOR)', () => {
-  it('still closes a handshaken peer whose frame libzmq cut, by heartbeat timeout', async () => {
+  it('still closes a handshaken peer whose frame libzmq cut: libzmq drops the link and says so', async () => {
     const transport = new ZmqTransport(fastHeartbeats);
     const { listener, accepted } = await listen(transport, { maxMessageBytes: 16 });
     const dealer = rawDealer(listener.port);
@@ -304,7 +326,7 @@ describe('zmq transport: frames past the libzmq size cap (OVERSIZED_FRAME_READ_F
     const server = collect(await accepted.next());
 
     await dealer.send('x'.repeat(16 * OVERSIZED_FRAME_READ_FACTOR + 1));
-    expect((await server.closed)?.message).toMatch(/no heartbeat/);
+    expect((await server.closed)?.message).toMatch(/disconnected/);
     expect(server.received).toEqual([]);
   });
 
@@ -317,7 +339,7 @@ describe('zmq transport: frames past the libzmq size cap (OVERSIZED_FRAME_READ_F
 
     server.connection.send('x'.repeat(16 * OVERSIZED_FRAME_READ_FACTOR + 1));
     expect((await client.closed)?.message).toMatch(/lost/);
-    expect((await server.closed)?.message).toMatch(/no heartbeat/);
+    expect((await server.closed)?.message).toMatch(/disconnected|no heartbeat/);
     expect(client.received).toEqual([]);
   });
 });
@@ -357,5 +379,149 @@ describe('zmq transport: dial', () => {
     const client = await dialing;
     connections.push(client);
     expect(client.remoteAddress).toBe(`127.0.0.1:${String(port)}`);
+  });
+});
+
+/** A ZeroMQ REQ socket, the seed client's pattern: one request, then exactly one reply. */
+function requestSocket(port: number): Request {
+  const socket = new Request({ linger: 0 });
+  rawSockets.push(socket);
+  socket.connect(`tcp://127.0.0.1:${String(port)}`);
+  return socket;
+}
+
+async function requestReply(socket: Request, request: string | Buffer): Promise<Buffer> {
+  await socket.send(request);
+  const frames = await socket.receive();
+  expect(frames).toHaveLength(1);
+  return frames[0]!;
+}
+
+describe('zmq transport: REQ peers (docs/protocol.md 2.1)', () => {
+  it('gets exactly one answer per request, with the envelope: queued and unasked pushes never reach it', async () => {
+    const { listener, accepted } = await listen();
+    const socket = requestSocket(listener.port);
+    const answered = requestReply(socket, '{"op":"acquire","id":7,"resource":"r"}');
+    const server = collect(await accepted.next());
+    expect(await server.next()).toBe('{"op":"acquire","id":7,"resource":"r"}');
+    server.connection.send('{"op":"queued","id":7,"resource":"r","position":1}');
+    server.connection.send('{"op":"lost","resource":"q","token":"3","reason":"lease-expired"}');
+    server.connection.send('{"op":"granted","id":8,"resource":"r"}');
+    server.connection.send('{"op":"granted","id":7,"resource":"r","token":"9"}');
+    // A second message for the same request: the REQ socket would drop it, so the server must not send it.
+    server.connection.send('{"op":"released","id":7}');
+    expect((await answered).toString()).toBe('{"op":"granted","id":7,"resource":"r","token":"9"}');
+
+    // The next request's answer is the next thing it receives: nothing sent in between was left queued.
+    const second = requestReply(socket, '{"op":"status","id":"s"}');
+    expect(await server.next()).toBe('{"op":"status","id":"s"}');
+    server.connection.send('{"op":"status","id":"s","resources":[]}');
+    expect((await second).toString()).toBe('{"op":"status","id":"s","resources":[]}');
+  });
+
+  it('takes an error without id as the answer (an unreadable request, or news that ends everything)', async () => {
+    const { listener, accepted } = await listen();
+    const socket = requestSocket(listener.port);
+    const answered = requestReply(socket, '{"op": "acquire", ');
+    const server = collect(await accepted.next());
+    await server.next();
+    server.connection.send('{"op":"error","code":"BAD_JSON","message":"x"}');
+    expect(JSON.parse((await answered).toString())).toMatchObject({ code: 'BAD_JSON' });
+  });
+
+  it('answers HELLO with WELCOME and PING with PONG inside the envelope', async () => {
+    const { listener, accepted } = await listen();
+    const socket = requestSocket(listener.port);
+    expect([...(await requestReply(socket, HELLO_FRAME))]).toEqual([...WELCOME_FRAME]);
+    const server = collect(await accepted.next());
+    expect([...(await requestReply(socket, PING_FRAME))]).toEqual([...PONG_FRAME]);
+    const answered = requestReply(socket, '"a message"');
+    expect(await server.next()).toBe('"a message"');
+    server.connection.send('{"op":"error","code":"BAD_MESSAGE"}');
+    expect((await answered).toString()).toBe('{"op":"error","code":"BAD_MESSAGE"}');
+  });
+
+  it('does not count the wait for its answer as silence, even past the heartbeat timeout', async () => {
+    const transport = new ZmqTransport(fastHeartbeats);
+    const { listener, accepted } = await listen(transport);
+    const socket = requestSocket(listener.port);
+    expect([...(await requestReply(socket, HELLO_FRAME))]).toEqual([...WELCOME_FRAME]);
+    const waiting = collect(await accepted.next());
+    const answered = requestReply(socket, '{"op":"acquire","id":1,"resource":"r"}');
+    await waiting.next();
+
+    // A handshaken peer that falls silent afterwards is closed for silence by a later sweep; the REQ peer, silent longer, is not.
+    const vanishing = rawDealer(listener.port);
+    await vanishing.send(HELLO_FRAME);
+    await receiveOne(vanishing);
+    const vanishingServer = collect(await accepted.next());
+    expect((await vanishingServer.closed)?.message).toMatch(/no heartbeat/);
+    expect(waiting.closeCount).toBe(0);
+    waiting.connection.send('{"op":"granted","id":1,"resource":"r"}');
+    expect((await answered).toString()).toBe('{"op":"granted","id":1,"resource":"r"}');
+  });
+});
+
+describe('zmq transport: peers that leave (ZMQ_ROUTER_NOTIFY)', () => {
+  it('frees the connection of every plain peer that sends one frame and disconnects', async () => {
+    const { listener, accepted } = await listen();
+    const peers = 300;
+    const closed: Array<Promise<Error | undefined>> = [];
+    for (let index = 0; index < peers; index++) {
+      const dealer = rawDealer(listener.port);
+      await dealer.send(`{"op":"status","id":${String(index)}}`);
+      const server = collect(await accepted.next());
+      closed.push(server.closed);
+      dealer.close();
+    }
+    const errors = await Promise.all(closed);
+    for (const error of errors) expect(error?.message).toMatch(/disconnected/);
+    expect(listener.connectionCount).toBe(0);
+  });
+
+  it('gives a new peer that reuses a departed peer\'s routing id a new connection, not the old one', async () => {
+    const { listener, accepted } = await listen();
+    const victim = new Dealer({ linger: 0, routingId: 'victim' });
+    rawSockets.push(victim);
+    victim.connect(`tcp://127.0.0.1:${String(listener.port)}`);
+    await victim.send('"victim\'s frame"');
+    const victimServer = collect(await accepted.next());
+    expect(await victimServer.next()).toBe('"victim\'s frame"');
+    victim.close();
+    expect((await victimServer.closed)?.message).toMatch(/disconnected/);
+
+    const intruder = new Dealer({ linger: 0, routingId: 'victim' });
+    rawSockets.push(intruder);
+    intruder.connect(`tcp://127.0.0.1:${String(listener.port)}`);
+    await intruder.send('"intruder\'s frame"');
+    const intruderServer = collect(await accepted.next());
+    expect(intruderServer.connection.id).not.toBe(victimServer.connection.id);
+    expect(await intruderServer.next()).toBe('"intruder\'s frame"');
+    expect(victimServer.received).toEqual(['"victim\'s frame"']);
+  });
+
+  it('closes the connection of a handshaken client that disconnects without GOODBYE at once, not after the heartbeat timeout', async () => {
+    const { listener, accepted } = await listen();
+    const dealer = rawDealer(listener.port);
+    await dealer.send(HELLO_FRAME);
+    await receiveOne(dealer);
+    const server = collect(await accepted.next());
+    dealer.close();
+    expect((await server.closed)?.message).toMatch(/disconnected/);
+  });
+
+  it('treats HELLO from a plain peer as the start of a new, handshaken connection', async () => {
+    const { listener, accepted } = await listen();
+    const dealer = rawDealer(listener.port);
+    await dealer.send('"plain"');
+    const plain = collect(await accepted.next());
+    expect(await plain.next()).toBe('"plain"');
+    await dealer.send(HELLO_FRAME);
+    expect([...(await receiveOne(dealer))]).toEqual([...WELCOME_FRAME]);
+    expect((await plain.closed)?.message).toMatch(/HELLO/);
+    const handshaken = collect(await accepted.next());
+    expect((handshaken.connection as ZmqServerConnection).handshaken).toBe(true);
+    await dealer.send('"handshaken"');
+    expect(await handshaken.next()).toBe('"handshaken"');
   });
 });
