@@ -128,6 +128,55 @@ describe.each(['tcp', 'zmq', 'ws'] as const)('bad input over %s', (transport) =>
     await stillServesOthers();
   });
 
+  it('answers bytes that are not UTF-8 with BAD_JSON (no id) and keeps the connection', async () => {
+    // "\xff" in quotes would read as the valid string "\uFFFD" if decoded loosely.
+    const invalid = Buffer.from([0x22, 0xff, 0x22]);
+    const hello = JSON.stringify({ op: 'hello', id: 1, client: 'utf8-check' });
+    let replies: Record<string, unknown>[];
+    if (transport === 'tcp') {
+      const socket = connectSocket(server.port, '127.0.0.1');
+      socket.on('error', () => {});
+      let received = '';
+      const lines = new Promise<string[]>((resolve) => {
+        socket.on('data', (chunk) => {
+          received += chunk.toString();
+          const complete = received.split('\n').filter((line) => line.length > 0);
+          if (complete.length >= 2) resolve(complete);
+        });
+      });
+      socket.write(Buffer.concat([invalid, Buffer.from(`\n${hello}\n`)]));
+      replies = (await lines).map((line) => JSON.parse(line) as Record<string, unknown>);
+      socket.destroy();
+    } else if (transport === 'ws') {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const received: Record<string, unknown>[] = [];
+      const two = new Promise<void>((resolve) =>
+        socket.on('message', (data) => {
+          received.push(JSON.parse((data as Buffer).toString()) as Record<string, unknown>);
+          if (received.length === 2) resolve();
+        }),
+      );
+      socket.send(invalid, { binary: false });
+      socket.send(hello);
+      await two;
+      replies = received;
+      socket.close();
+    } else {
+      const dealer = new Dealer({ linger: 0 });
+      dealer.connect(`tcp://127.0.0.1:${server.port}`);
+      await dealer.send(invalid);
+      await dealer.send(hello);
+      replies = [];
+      for (let index = 0; index < 2; index++) replies.push(JSON.parse((await dealer.receive())[0]!.toString()) as Record<string, unknown>);
+      dealer.close();
+    }
+    expect(replies[0]).toMatchObject({ op: 'error', code: 'BAD_JSON' });
+    expect(replies[0]).not.toHaveProperty('id');
+    expect(replies[1]).toMatchObject({ op: 'welcome', id: 1 });
+    await stillServesOthers();
+  });
+
   it.runIf(transport === 'zmq')('answers binary garbage from a plain ZeroMQ DEALER with BAD_JSON', async () => {
     const dealer = new Dealer({ linger: 0 });
     dealer.connect(`tcp://127.0.0.1:${server.port}`);

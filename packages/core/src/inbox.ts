@@ -17,9 +17,14 @@ import type { ConnectionHandlers } from './transport.js';
  * It lives in the core, beside the contract it implements, so that every
  * transport uses this one class (pure logic: no I/O, no timers, no clock).
  */
+/** Queued in place of a frame whose bytes were not UTF-8, so that it reaches `onUndecodable` in its place among the messages. */
+class UndecodableFrame {
+  constructor(readonly detail: string) {}
+}
+
 export class Inbox {
   #handlers: ConnectionHandlers | undefined;
-  #messages: string[] = [];
+  #messages: Array<string | UndecodableFrame> = [];
   /** Set once the connection is gone; `error` is the reason when it was not clean. */
   #closing: { error: Error | undefined } | undefined;
   #closeReported = false;
@@ -40,6 +45,20 @@ export class Inbox {
       throw new Error('setHandlers may only be called once per connection');
     }
     this.#handlers = handlers;
+    this.#scheduleDrain();
+  }
+
+  /**
+   * Records a frame whose bytes are not valid UTF-8: it is delivered through
+   * `onUndecodable(detail)` in its place among the messages (dropped when the
+   * handlers have no `onUndecodable`). Call it from the event loop, as
+   * {@link Inbox.pushFromEventLoop}.
+   */
+  pushUndecodable(detail: string): void {
+    if (this.#closing !== undefined || this.#discarding) {
+      return;
+    }
+    this.#messages.push(new UndecodableFrame(detail));
     this.#scheduleDrain();
   }
 
@@ -147,7 +166,8 @@ export class Inbox {
             break;
           }
           delivered += 1;
-          handlers.onMessage(message);
+          if (typeof message === 'string') handlers.onMessage(message);
+          else handlers.onUndecodable?.(message.detail);
         }
       } catch (error) {
         // A throwing handler must not strand the messages behind it.

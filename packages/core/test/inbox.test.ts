@@ -15,6 +15,33 @@ function recorder() {
 const microtasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 describe('Inbox', () => {
+  it('delivers undecodable frames through onUndecodable in their place, before and after handlers are set', async () => {
+    const inbox = new Inbox();
+    const { seen, handlers } = recorder();
+    inbox.pushFromEventLoop('a');
+    inbox.pushUndecodable('bad bytes');
+    inbox.pushFromEventLoop('b');
+    inbox.setHandlers({ ...handlers, onUndecodable: (detail) => seen.push(`undecodable: ${detail}`) });
+    await microtasks();
+    inbox.pushUndecodable('more');
+    inbox.pushFromEventLoop('c');
+    inbox.close();
+    await microtasks();
+    expect(seen).toEqual(['a', 'undecodable: bad bytes', 'b', 'undecodable: more', 'c', 'close']);
+  });
+
+  it('drops undecodable frames for handlers without onUndecodable, and after a close', async () => {
+    const inbox = new Inbox();
+    const { seen, handlers } = recorder();
+    inbox.setHandlers(handlers);
+    inbox.pushUndecodable('ignored');
+    inbox.pushFromEventLoop('a');
+    inbox.close();
+    inbox.pushUndecodable('late');
+    await microtasks();
+    expect(seen).toEqual(['a', 'close']);
+  });
+
   it('keeps messages and the close until handlers are set, then delivers them in order, the close last', async () => {
     const inbox = new Inbox();
     const { seen, handlers } = recorder();

@@ -1,7 +1,11 @@
+import { isUtf8 } from 'node:buffer';
+
 /** What one {@link LineDecoder.push} produced. */
 export interface DecodedLines {
   /** Complete, non-empty lines, decoded from UTF-8, without their terminator. */
   lines: string[];
+  /** How many complete lines were not valid UTF-8 (they are not in `lines`). */
+  undecodable: number;
   /** True once a line longer than the limit was seen: the stream is unusable from then on. */
   oversized: boolean;
 }
@@ -15,8 +19,11 @@ const CARRIAGE_RETURN = 0x0d;
  * lines are skipped, which lets a person at a terminal press Enter freely.
  *
  * Bytes are kept as bytes until a line is complete, so a multibyte character
- * split across TCP chunks decodes correctly; invalid UTF-8 decodes to U+FFFD
- * instead of failing (the server then answers BAD_JSON).
+ * split across TCP chunks decodes correctly. A line that is not valid UTF-8
+ * is reported as undecodable instead of being read with replacement
+ * characters (docs/protocol.md 2: the server refuses it as BAD_JSON and
+ * keeps the connection), since a replacement could turn garbage into JSON
+ * that means something else.
  *
  * The limit is enforced while buffering, not when the newline finally comes:
  * a partial line is never allowed to grow past `maxLineBytes` + 1 (room for
@@ -51,16 +58,22 @@ export class LineDecoder {
   /** Feeds the next chunk of the stream. */
   push(chunk: Buffer): DecodedLines {
     const lines: string[] = [];
-    const oversized = this.pushEach(chunk, (line) => lines.push(line));
-    return { lines, oversized };
+    let undecodable = 0;
+    const oversized = this.pushEach(
+      chunk,
+      (line) => lines.push(line),
+      () => (undecodable += 1),
+    );
+    return { lines, undecodable, oversized };
   }
 
   /**
    * Feeds the next chunk and hands each complete line to `onLine` as soon as
    * it is cut, without collecting them (the connection's hot path). Returns
-   * whether a line over the limit was seen.
+   * whether a line over the limit was seen. A complete line that is not
+   * valid UTF-8 goes to `onUndecodable` with its length in bytes.
    */
-  pushEach(chunk: Buffer, onLine: (line: string) => void): boolean {
+  pushEach(chunk: Buffer, onLine: (line: string) => void, onUndecodable: (byteLength: number) => void): boolean {
     let start = 0;
     while (!this.#oversized && start < chunk.length) {
       const newline = chunk.indexOf(LINE_FEED, start);
@@ -87,7 +100,8 @@ export class LineDecoder {
       }
       start = newline + 1;
       if (line.length > 0) {
-        onLine(line.toString('utf8'));
+        if (isUtf8(line)) onLine(line.toString('utf8'));
+        else onUndecodable(line.length);
       }
     }
     return this.#oversized;

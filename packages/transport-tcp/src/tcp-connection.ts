@@ -130,6 +130,10 @@ export class TcpConnection implements Connection {
     this.#inbox.pushFromEventLoop(line);
   };
 
+  readonly #deliverUndecodable = (byteLength: number): void => {
+    this.#inbox.pushUndecodable(`a line of ${String(byteLength)} bytes is not valid UTF-8`);
+  };
+
   #receive(chunk: Buffer): void {
     if (this.#closing) {
       return;
@@ -140,7 +144,7 @@ export class TcpConnection implements Connection {
     let oversized: boolean;
     this.#receiving = true;
     try {
-      oversized = this.#decoder.pushEach(chunk, this.#deliverLine);
+      oversized = this.#decoder.pushEach(chunk, this.#deliverLine, this.#deliverUndecodable);
     } finally {
       this.#receiving = false;
     }

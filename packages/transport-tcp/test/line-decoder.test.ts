@@ -25,8 +25,8 @@ describe('LineDecoder', () => {
 
   it('accepts exactly the limit and refuses one byte more, CR not counted', () => {
     const limit = 8;
-    expect(new LineDecoder(limit).push(Buffer.from('12345678\n'))).toEqual({ lines: ['12345678'], oversized: false });
-    expect(new LineDecoder(limit).push(Buffer.from('12345678\r\n'))).toEqual({ lines: ['12345678'], oversized: false });
+    expect(new LineDecoder(limit).push(Buffer.from('12345678\n'))).toEqual({ lines: ['12345678'], undecodable: 0, oversized: false });
+    expect(new LineDecoder(limit).push(Buffer.from('12345678\r\n'))).toEqual({ lines: ['12345678'], undecodable: 0, oversized: false });
     expect(new LineDecoder(limit).push(Buffer.from('é234567\n')).oversized).toBe(false);
     expect(new LineDecoder(limit).push(Buffer.from('123456789\n')).oversized).toBe(true);
     expect(new LineDecoder(limit).push(Buffer.from('123456789\r\n')).oversized).toBe(true);
@@ -35,8 +35,8 @@ describe('LineDecoder', () => {
 
   it('returns the lines before an oversized one and nothing after it', () => {
     const decoder = new LineDecoder(4);
-    expect(decoder.push(Buffer.from('ok\ntoo long\nlater\n'))).toEqual({ lines: ['ok'], oversized: true });
-    expect(decoder.push(Buffer.from('fine\n'))).toEqual({ lines: [], oversized: true });
+    expect(decoder.push(Buffer.from('ok\ntoo long\nlater\n'))).toEqual({ lines: ['ok'], undecodable: 0, oversized: true });
+    expect(decoder.push(Buffer.from('fine\n'))).toEqual({ lines: [], undecodable: 0, oversized: true });
   });
 
   it('never buffers more than the limit + 1 bytes of a 10 MB line without a newline', () => {
@@ -57,9 +57,13 @@ describe('LineDecoder', () => {
     expect(decoder.bufferedBytes).toBe(0);
   });
 
-  it('turns invalid UTF-8 into replacement characters', () => {
+  it('reports lines that are not valid UTF-8 instead of reading them with replacement characters', () => {
     const decoder = new LineDecoder(100);
-    expect(decodeAll(decoder, [Buffer.from([0x61, 0xff, 0x62, 0x0a])])).toEqual(['a\uFFFDb']);
+    const result = decoder.push(Buffer.from([0x61, 0xff, 0x62, 0x0a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x0a, 0x63, 0x0a]));
+    expect(result.lines).toEqual(['c']);
+    expect(result.undecodable).toBe(2);
+    // A BOM is valid UTF-8: it is kept, for the JSON parser to refuse.
+    expect(decoder.push(Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d, 0x0a])).lines).toEqual(['\uFEFF{}']);
   });
 
   it('rejects a limit that is not a positive integer', () => {

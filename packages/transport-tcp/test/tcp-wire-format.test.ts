@@ -1,5 +1,5 @@
 import type { Connection } from '@baton/core';
-import { collect, TransportHarness, type CollectedConnection } from '@baton/transport-compliance';
+import { collect, TransportHarness, UNDECODABLE_PREFIX, type CollectedConnection } from '@baton/transport-compliance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tcpTransport } from '../src/index.js';
 import { connectRaw } from './raw-client.js';
@@ -75,7 +75,7 @@ describe('tcp wire format', () => {
     expect(await serverSide.take(2)).toEqual([message, message]);
   });
 
-  it('delivers invalid UTF-8 with replacement characters and keeps the connection', async () => {
+  it('reports lines that are not valid UTF-8 through onUndecodable, in their place, and keeps the connection', async () => {
     const { listener, nextServerSide } = await listenCollecting();
     const raw = await connectRaw(listener.port);
     const serverSide = await nextServerSide();
@@ -83,7 +83,11 @@ describe('tcp wire format', () => {
     // A truncated three-byte sequence (漢 is e6 bc a2) at the end of a line.
     await raw.write(Buffer.from([0x22, 0xe6, 0xbc, 0x22, 0x0a]));
     await raw.write('{"still":"fine"}\n');
-    expect(await serverSide.take(3)).toEqual(['{"\uFFFD\uFFFD"}', '"\uFFFD"', '{"still":"fine"}']);
+    expect(await serverSide.take(3)).toEqual([
+      `${UNDECODABLE_PREFIX}a line of 6 bytes is not valid UTF-8`,
+      `${UNDECODABLE_PREFIX}a line of 4 bytes is not valid UTF-8`,
+      '{"still":"fine"}',
+    ]);
   });
 
   it('counts the limit in bytes without the line end, for LF and CRLF alike', async () => {

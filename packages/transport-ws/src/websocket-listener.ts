@@ -106,18 +106,18 @@ export async function createWebSocketListener(options: WebSocketListenOptions): 
   const maxPayload = (options.maxMessageBytes ?? MAX_MESSAGE_BYTES) * OVERSIZED_MESSAGE_READ_FACTOR;
   const path = options.path ?? DEFAULT_PATH;
   if (options.noServer === true) {
-    const server = new WebSocketServer({ noServer: true, maxPayload });
+    const server = new WebSocketServer({ noServer: true, maxPayload, skipUTF8Validation: true });
     return new WebSocketListener(server, options, options.port);
   }
   if (options.server !== undefined) {
     const httpServer = options.server;
     if (!httpServer.listening) await listenHttp(httpServer, options.host, options.port);
-    const server = new WebSocketServer({ server: httpServer, path, maxPayload });
+    const server = new WebSocketServer({ server: httpServer, path, maxPayload, skipUTF8Validation: true });
     // Errors of a caller's HTTP server are the caller's; ws re-emits them here, so keep them from crashing the process.
     server.on('error', () => {});
     return new WebSocketListener(server, options, (httpServer.address() as AddressInfo).port);
   }
-  const server = new WebSocketServer({ host: options.host, port: options.port, path, maxPayload });
+  const server = new WebSocketServer({ host: options.host, port: options.port, path, maxPayload, skipUTF8Validation: true });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
       server.close();

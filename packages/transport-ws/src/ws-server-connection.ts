@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Inbox } from '@baton/core';
 import type { IncomingMessage } from 'node:http';
 import type { Connection, ConnectionHandlers } from '@baton/core';
@@ -107,8 +108,11 @@ export class WsServerConnection implements Connection {
       this.#closeWith(CloseCode.messageTooBig, 'message too big');
       return;
     }
-    // Binary messages are decoded too (invalid bytes become U+FFFD) so the server can answer them with an error.
-    this.#delivery.pushFromEventLoop(bytes.toString('utf8'));
+    // Text and binary messages alike are read as UTF-8, strictly: bytes that are not UTF-8 are
+    // refused as BAD_JSON with the connection kept (docs/protocol.md 2), never read with U+FFFD.
+    // (The listener turns off ws's own check, which would close the connection with 1007.)
+    if (isUtf8(bytes)) this.#delivery.pushFromEventLoop(bytes.toString('utf8'));
+    else this.#delivery.pushUndecodable(`a message of ${String(bytes.length)} bytes is not valid UTF-8`);
   }
 
   #finish(error: Error | undefined): void {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection, Listener } from '@baton/core';
-import { AsyncQueue, collect } from '@baton/transport-compliance';
+import { AsyncQueue, UNDECODABLE_PREFIX, collect } from '@baton/transport-compliance';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -75,12 +75,23 @@ describe('ws transport: plain WebSocket clients', () => {
     expect(await client.messages.next()).toBe('{"op":"welcome","id":1}');
   });
 
-  it('delivers a binary message decoded as UTF-8, invalid bytes as U+FFFD', async () => {
+  it('delivers a binary message decoded as UTF-8, and reports text or binary messages that are not UTF-8 through onUndecodable (no 1007 close)', async () => {
     const { listener, accepted } = await listen();
     const client = await rawClient(listener.url);
+    client.socket.send(Buffer.from('{"binary":"é"}'));
     client.socket.send(Buffer.from([0x7b, 0xff, 0x7d]));
+    client.socket.send(Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), { binary: false });
+    client.socket.send('"after"');
     const server = collect(await accepted.next());
-    expect(await server.next()).toBe('{\uFFFD}');
+    expect(await server.take(4)).toEqual([
+      '{"binary":"é"}',
+      `${UNDECODABLE_PREFIX}a message of 3 bytes is not valid UTF-8`,
+      `${UNDECODABLE_PREFIX}a message of 5 bytes is not valid UTF-8`,
+      '"after"',
+    ]);
+    server.connection.send('"still open"');
+    expect(await client.messages.next()).toBe('"still open"');
+    expect(server.closeCount).toBe(0);
   });
 
   it('sends oversizedReply, then closes with 1009, and drops the oversized message', async () => {

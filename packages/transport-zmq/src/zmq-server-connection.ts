@@ -6,7 +6,6 @@ import { decodeFrameText } from './frame-text.js';
 import type { ZmqConnectionOwner } from './outgoing-frame.js';
 import { nextConnectionId } from './connection-id.js';
 import { RequestAnswerGate } from './request-answer-gate.js';
-import { undecodableMarker, withUndecodableMarkers } from './undecodable-marker.js';
 
 type ConnectionState = 'open' | 'closing' | 'closed';
 
@@ -107,7 +106,7 @@ export class ZmqServerConnection implements Connection {
   }
 
   setHandlers(handlers: ConnectionHandlers): void {
-    this.#delivery.setHandlers(withUndecodableMarkers(handlers));
+    this.#delivery.setHandlers(handlers);
   }
 
   /**
@@ -141,7 +140,7 @@ export class ZmqServerConnection implements Connection {
     const text = decodeFrameText(frame);
     this.#requestReply?.requestArrived(text);
     if (text === undefined) {
-      this.#delivery.pushFromEventLoop(undecodableMarker(`a frame of ${String(frame.length)} bytes is not valid UTF-8`));
+      this.#delivery.pushUndecodable(`a frame of ${String(frame.length)} bytes is not valid UTF-8`);
       return;
     }
     this.#delivery.pushFromEventLoop(text);
