@@ -150,3 +150,25 @@ export const MAX_BAD_MESSAGES_PER_SECOND = 100;
  * lines"), so a flood of bad input cannot fill the disk.
  */
 export const PEER_ERROR_LOG_LINES_PER_SECOND = 20;
+
+/**
+ * Bytes of replies a stream connection (tcp, ws) may have waiting to be sent
+ * before the server stops reading that connection's requests. A client that
+ * sends requests without reading the replies thus stalls itself instead of
+ * growing the server (30,000 unread `status` replies took it from 93 MiB to
+ * 2.2 GiB). Reading resumes once the queue has drained to a quarter of this.
+ * 1 MiB is hundreds of ordinary replies in flight, far more than a reading
+ * client ever has queued.
+ */
+export const MAX_UNSENT_BYTES_BEFORE_PAUSE = 1024 * 1024;
+
+/**
+ * Bytes of messages a stream connection (tcp, ws) may have waiting to be sent
+ * at all; past it the connection is closed (its session is kept until its
+ * lease ends, as after any dropped connection). Reading has stopped long
+ * before (MAX_UNSENT_BYTES_BEFORE_PAUSE), so only what the server pushes by
+ * itself (grants, losses) and the replies to requests already read can get
+ * here: a client that reads nothing at all. With MAX_CONNECTIONS connections
+ * this bounds the server's send buffers at 8 MiB each.
+ */
+export const MAX_UNSENT_BYTES_PER_CONNECTION = 8 * 1024 * 1024;

@@ -59,6 +59,14 @@ export interface ListenOptions {
    * where the transport can still send (tcp, ws). The server passes an error message.
    */
   oversizedReply?: string;
+  /**
+   * Stop reading a connection while this many bytes of its outgoing messages
+   * wait to be sent (tcp, ws: the transports that can count them). Default
+   * MAX_UNSENT_BYTES_BEFORE_PAUSE.
+   */
+  maxUnsentBytesBeforePause?: number;
+  /** Close a connection once this many bytes wait to be sent (tcp, ws). Default MAX_UNSENT_BYTES_PER_CONNECTION. */
+  maxUnsentBytes?: number;
   /** Called for every accepted connection. */
   onConnection(connection: Connection): void;
 }

@@ -74,6 +74,18 @@ export class LineDecoder {
    * valid UTF-8 goes to `onUndecodable` with its length in bytes.
    */
   pushEach(chunk: Buffer, onLine: (line: string) => void, onUndecodable: (byteLength: number) => void): boolean {
+    this.pushUntil(chunk, onLine, onUndecodable, () => false);
+    return this.#oversized;
+  }
+
+  /**
+   * Like {@link LineDecoder.pushEach}, but asks `shouldStop` after each line
+   * it handed out and stops there when it says so (the reader applies
+   * backpressure). Returns how many bytes of `chunk` it consumed: the caller
+   * feeds the rest again later. All of it when it did not stop (or once a
+   * line over the limit was seen: nothing after that is read).
+   */
+  pushUntil(chunk: Buffer, onLine: (line: string) => void, onUndecodable: (byteLength: number) => void, shouldStop: () => boolean): number {
     let start = 0;
     while (!this.#oversized && start < chunk.length) {
       const newline = chunk.indexOf(LINE_FEED, start);
@@ -102,9 +114,10 @@ export class LineDecoder {
       if (line.length > 0) {
         if (isUtf8(line)) onLine(line.toString('utf8'));
         else onUndecodable(line.length);
+        if (start < chunk.length && shouldStop()) return start;
       }
     }
-    return this.#oversized;
+    return chunk.length;
   }
 
   #joinWith(last: Buffer): Buffer {

@@ -1,4 +1,4 @@
-import { Inbox } from '@baton/core';
+import { Inbox, MAX_UNSENT_BYTES_BEFORE_PAUSE, MAX_UNSENT_BYTES_PER_CONNECTION } from '@baton/core';
 import type { Socket } from 'node:net';
 import type { Connection, ConnectionHandlers } from '@baton/core';
 import { LineDecoder } from './line-decoder.js';
@@ -17,7 +17,14 @@ export interface TcpConnectionOptions {
    * unread input makes the kernel send a reset, which can discard that reply.
    */
   closeGraceMs?: number | undefined;
+  /** Stop reading while this many bytes wait to be sent. Default MAX_UNSENT_BYTES_BEFORE_PAUSE. */
+  maxUnsentBytesBeforePause?: number | undefined;
+  /** Close the connection once this many bytes wait to be sent. Default MAX_UNSENT_BYTES_PER_CONNECTION. */
+  maxUnsentBytes?: number | undefined;
 }
+
+/** While a chunk's messages are handled, replies are written out whenever this many characters have queued, so that the unsent count stays exact. */
+const WRITE_BATCH_CHARACTERS = 64 * 1024;
 
 /** Default for {@link TcpConnectionOptions.closeGraceMs}. */
 export const DEFAULT_CLOSE_GRACE_MS = 2000;
@@ -38,10 +45,14 @@ let connectionCount = 0;
  * burst of replies costs one syscall, while `noDelay` keeps a lone reply from
  * waiting for Nagle's algorithm.
  *
- * Backpressure is not applied: when the socket's buffer is full (`write`
- * returns false) messages keep queueing in memory. The server bounds what it
- * sends per session, so this is acceptable for now; a slow reader only costs
- * memory, never correctness.
+ * Backpressure: a peer that does not read its replies makes them pile up
+ * in the socket's send buffer. Once `maxUnsentBytesBeforePause` bytes wait
+ * there, the connection stops reading: the rest of the chunk at hand is kept
+ * and the socket is paused, so the peer's further requests wait in the
+ * kernel (and then in the peer) instead of growing the server. Reading
+ * resumes when the buffer has drained. What is still sent meanwhile (grants
+ * and losses the server pushes by itself) is bounded by `maxUnsentBytes`:
+ * past it the connection is closed.
  */
 export class TcpConnection implements Connection {
   readonly id: string;
@@ -52,8 +63,14 @@ export class TcpConnection implements Connection {
   readonly #maxMessageBytes: number;
   readonly #oversizedReply: string | undefined;
   readonly #closeGraceMs: number;
+  readonly #maxUnsentBytesBeforePause: number;
+  readonly #maxUnsentBytes: number;
   #outgoing: string[] = [];
+  /** Characters in #outgoing, line feeds included. */
+  #outgoingCharacters = 0;
   #flushScheduled = false;
+  /** Set while reading is stopped for backpressure; holds the unread rest of the chunk it stopped in. */
+  #unread: Buffer | undefined;
   /** True while #receive hands messages to the handlers: sends wait for its single write. */
   #receiving = false;
   /** Once set, sends are dropped and input is ignored: the connection is on its way out. */
@@ -72,10 +89,15 @@ export class TcpConnection implements Connection {
     this.#decoder = new LineDecoder(options.maxMessageBytes);
     this.#oversizedReply = options.oversizedReply;
     this.#closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    this.#maxUnsentBytesBeforePause = options.maxUnsentBytesBeforePause ?? MAX_UNSENT_BYTES_BEFORE_PAUSE;
+    this.#maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES_PER_CONNECTION;
 
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.#receive(chunk);
+    });
+    socket.on('drain', () => {
+      this.#resumeReading();
     });
     socket.on('end', () => {
       // The peer is done; with allowHalfOpen off node ends our side too, so
@@ -100,8 +122,10 @@ export class TcpConnection implements Connection {
       return;
     }
     this.#outgoing.push(message);
+    this.#outgoingCharacters += message.length + 1;
     if (this.#receiving) {
-      // #receive writes everything once its messages are handled.
+      // #receive writes everything once its messages are handled (in batches, so the unsent count stays exact).
+      if (this.#outgoingCharacters >= WRITE_BATCH_CHARACTERS) this.#flush();
       return;
     }
     if (!this.#flushScheduled) {
@@ -127,6 +151,7 @@ export class TcpConnection implements Connection {
 
   /** Bound once: the decoder calls it for every line. */
   readonly #deliverLine = (line: string): void => {
+    if (this.#closing) return;
     this.#inbox.pushFromEventLoop(line);
   };
 
@@ -134,28 +159,75 @@ export class TcpConnection implements Connection {
     this.#inbox.pushUndecodable(`a line of ${String(byteLength)} bytes is not valid UTF-8`);
   };
 
+  /** Bytes waiting to be sent: in the socket's buffer, plus the replies not yet written (counted in characters). */
+  get unsentBytes(): number {
+    return this.#socket.writableLength + this.#outgoingCharacters;
+  }
+
+  /** True while reading is stopped because the peer does not read its replies (backpressure). */
+  get readingPaused(): boolean {
+    return this.#unread !== undefined;
+  }
+
+  readonly #shouldPause = (): boolean => this.unsentBytes >= this.#maxUnsentBytesBeforePause;
+
   #receive(chunk: Buffer): void {
     if (this.#closing) {
+      return;
+    }
+    if (this.#unread !== undefined) {
+      // Data that was already on its way when reading stopped: keep it behind the rest.
+      this.#unread = Buffer.concat([this.#unread, chunk]);
       return;
     }
     // Handlers run right here (see Inbox.pushFromEventLoop); what they send
     // in reply goes out in one write at the end, without waiting for a
     // microtask.
-    let oversized: boolean;
+    let consumed: number;
     this.#receiving = true;
     try {
-      oversized = this.#decoder.pushEach(chunk, this.#deliverLine, this.#deliverUndecodable);
+      consumed = this.#decoder.pushUntil(chunk, this.#deliverLine, this.#deliverUndecodable, this.#shouldPause);
     } finally {
       this.#receiving = false;
     }
     if (this.#outgoing.length > 0 && !this.#closing) {
       this.#flush();
     }
-    if (oversized) {
+    if (this.#closing) {
+      return;
+    }
+    if (this.#decoder.oversized) {
       this.#error ??= new Error(`message larger than ${this.#maxMessageBytes} bytes; connection closed`);
       // Lines before the oversized one were valid and are still delivered.
       const reply = this.#oversizedReply;
       this.#end(reply === undefined || reply.length === 0 ? '' : `${reply}\n`);
+      return;
+    }
+    if (consumed < chunk.length || this.#shouldPause()) {
+      this.#pauseReading(chunk.subarray(consumed));
+    }
+  }
+
+  /** Stops reading until the send buffer drains; `rest` is what is left of the current chunk. */
+  #pauseReading(rest: Buffer): void {
+    // Copied: a short rest must not pin the whole chunk.
+    this.#unread = Buffer.from(rest);
+    this.#socket.pause();
+    // 'drain' comes only after a write that filled the buffer; if it has emptied already, resume now.
+    if (this.#socket.writableLength === 0) queueMicrotask(() => this.#resumeReading());
+  }
+
+  #resumeReading(): void {
+    const rest = this.#unread;
+    if (rest === undefined || this.#closing) {
+      return;
+    }
+    this.#unread = undefined;
+    if (rest.length > 0) {
+      this.#receive(rest);
+    }
+    if (this.#unread === undefined && !this.#closing) {
+      this.#socket.resume();
     }
   }
 
@@ -182,12 +254,24 @@ export class TcpConnection implements Connection {
     const text = this.#takeOutgoing();
     if (text.length > 0 && this.#socket.writable) {
       this.#socket.write(text);
+      if (this.#socket.writableLength > this.#maxUnsentBytes) {
+        this.#failUnread();
+      }
     }
+  }
+
+  /** The peer reads nothing: drop what waits, close, and say why. */
+  #failUnread(): void {
+    this.#error ??= new Error(
+      `the peer is not reading: ${String(this.#socket.writableLength)} bytes unsent (limit ${String(this.#maxUnsentBytes)}); connection closed`,
+    );
+    this.#closing = true;
+    this.#dropOutgoing();
+    this.#socket.destroy();
   }
 
   /** The queued messages as one string of lines, emptying the queue. */
   #takeOutgoing(): string {
-
     const outgoing = this.#outgoing;
     if (outgoing.length === 0) {
       return '';
@@ -195,11 +279,12 @@ export class TcpConnection implements Connection {
     // One message is the usual case (a reply to one request): skip the join.
     const text = outgoing.length === 1 ? `${outgoing[0]}\n` : `${outgoing.join('\n')}\n`;
     this.#outgoing = [];
+    this.#outgoingCharacters = 0;
     return text;
   }
 
   #dropOutgoing(): void {
-
     this.#outgoing = [];
+    this.#outgoingCharacters = 0;
   }
 }

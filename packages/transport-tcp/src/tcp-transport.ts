@@ -29,6 +29,8 @@ export class TcpTransport implements Transport {
             {
               maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
               oversizedReply: options.oversizedReply,
+              maxUnsentBytesBeforePause: options.maxUnsentBytesBeforePause,
+              maxUnsentBytes: options.maxUnsentBytes,
             },
             (connection) => {
               options.onConnection(connection);

@@ -52,6 +52,8 @@ export class WebSocketListener implements Listener {
     const connectionOptions = {
       maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
       oversizedReply: options.oversizedReply,
+      maxUnsentBytesBeforePause: options.maxUnsentBytesBeforePause,
+      maxUnsentBytes: options.maxUnsentBytes,
     };
     server.on('connection', (socket, request) => {
       if (this.#closing !== undefined) {

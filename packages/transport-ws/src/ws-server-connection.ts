@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { Inbox } from '@baton/core';
+import { Inbox, MAX_UNSENT_BYTES_BEFORE_PAUSE, MAX_UNSENT_BYTES_PER_CONNECTION } from '@baton/core';
 import type { IncomingMessage } from 'node:http';
 import type { Connection, ConnectionHandlers } from '@baton/core';
 import type { RawData, WebSocket } from 'ws';
@@ -12,11 +12,21 @@ type ServerState = 'open' | 'closing' | 'closed';
 export interface WsServerConnectionOptions {
   readonly maxMessageBytes: number;
   readonly oversizedReply: string | undefined;
+  /** Stop reading while this many bytes wait to be sent. Default MAX_UNSENT_BYTES_BEFORE_PAUSE. */
+  readonly maxUnsentBytesBeforePause?: number | undefined;
+  /** Close the connection once this many bytes wait to be sent. Default MAX_UNSENT_BYTES_PER_CONNECTION. */
+  readonly maxUnsentBytes?: number | undefined;
 }
 
 /**
  * The server's side of one accepted WebSocket (from the `ws` package): one
  * Baton message per WebSocket message, liveness by ping/pong.
+ *
+ * Backpressure as on tcp: once `maxUnsentBytesBeforePause` bytes of
+ * messages wait to be sent (`bufferedAmount`) the connection stops reading
+ * the peer until the socket has drained; past `maxUnsentBytes` it is
+ * terminated (a close frame would only queue behind the rest). A peer that stays paused without draining is also the one that
+ * answers no ping, so it is terminated by the liveness check.
  */
 export class WsServerConnection implements Connection {
   readonly id: string = nextConnectionId();
@@ -31,10 +41,25 @@ export class WsServerConnection implements Connection {
   #error: Error | undefined;
   /** Whether the peer showed signs of life since the last ping. */
   #alive = true;
+  readonly #maxUnsentBytesBeforePause: number;
+  readonly #maxUnsentBytes: number;
+  /** The TCP socket under the WebSocket: its 'drain' resumes reading. */
+  readonly #tcpSocket: IncomingMessage['socket'];
+  #readingPaused = false;
+  /**
+   * Messages ws had already read when reading stopped: handled once it
+   * resumes. At most what ws buffered from the socket (one read, about
+   * 64 KiB of requests), since the socket itself is paused.
+   */
+  #held: Buffer[] = [];
 
   constructor(socket: WebSocket, request: IncomingMessage, options: WsServerConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#maxUnsentBytesBeforePause = options.maxUnsentBytesBeforePause ?? MAX_UNSENT_BYTES_BEFORE_PAUSE;
+    this.#maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES_PER_CONNECTION;
+    this.#tcpSocket = request.socket;
+    this.#tcpSocket.on('drain', () => this.#resumeReading());
     const { remoteAddress, remotePort } = request.socket;
     this.remoteAddress = remoteAddress === undefined ? 'unknown' : hostAndPort(remoteAddress, remotePort ?? 0);
     socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
@@ -56,6 +81,35 @@ export class WsServerConnection implements Connection {
   send(message: string): void {
     if (this.#state !== 'open') return;
     this.#socket.send(message);
+    const unsent = this.#socket.bufferedAmount;
+    if (unsent > this.#maxUnsentBytes) {
+      this.#error ??= new Error(`the peer is not reading: ${String(unsent)} bytes unsent (limit ${String(this.#maxUnsentBytes)}); connection closed`);
+      this.#socket.terminate();
+      return;
+    }
+    if (unsent >= this.#maxUnsentBytesBeforePause && !this.#readingPaused) {
+      this.#readingPaused = true;
+      this.#socket.pause();
+    }
+  }
+
+  /** Bytes of messages waiting to be sent (ws's bufferedAmount: the socket's buffer and what ws has not written yet). */
+  get unsentBytes(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  /** True while reading is stopped because the peer does not read its messages (backpressure). */
+  get readingPaused(): boolean {
+    return this.#readingPaused;
+  }
+
+  #resumeReading(): void {
+    if (!this.#readingPaused || this.#state === 'closed') return;
+    this.#readingPaused = false;
+    while (this.#held.length > 0 && !this.#readingPaused && this.#state === 'open') {
+      this.#handle(this.#held.shift()!);
+    }
+    if (!this.#readingPaused) this.#socket.resume();
   }
 
   close(): void {
@@ -99,6 +153,15 @@ export class WsServerConnection implements Connection {
     this.#alive = true;
     if (this.#error !== undefined) return;
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (this.#readingPaused) {
+      this.#held.push(bytes);
+      return;
+    }
+    this.#handle(bytes);
+  }
+
+  #handle(bytes: Buffer): void {
+    if (this.#error !== undefined) return;
     const { maxMessageBytes, oversizedReply } = this.#options;
     if (bytes.length > maxMessageBytes) {
       this.#error = new Error(
