@@ -2,12 +2,14 @@
 /**
  * lock-server: the Baton coordinator.
  *
- *   lock-server [--transport zmq|tcp|ws] [--host H] [--port 5555] [--listen URL]... [--quiet] [--no-dashboard]
+ *   lock-server [--transport zmq|tcp|ws] [--host H] [--port 5555] [--listen URL]... [--quiet] [--no-dashboard] [--allow-origin ORIGIN]...
  *
  * Binds 127.0.0.1 unless --host or --listen names another interface (`*` =
  * every interface). Prints `Lock Server started on tcp://127.0.0.1:5555` (one line per listener; a ws
  * listener is followed by `Dashboard at http://…/` unless --no-dashboard) and
  * then one log line per queue, grant and release event unless --quiet.
+ * Web pages of other origins may open the ws endpoints only when listed with
+ * --allow-origin (docs/security.md).
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@baton/core';
@@ -31,6 +33,7 @@ interface ServerCommandOptions {
   logFormat: 'pretty' | 'json';
   /** undefined: on wherever there is a ws listener. */
   dashboard?: boolean;
+  allowOrigin: string[];
 }
 
 const program = new Command()
@@ -48,6 +51,7 @@ const program = new Command()
   .addOption(new Option('--log-format <format>', 'log lines for people or for machines').choices(['pretty', 'json']).default('pretty'))
   .option('--dashboard', 'serve the live dashboard page on every ws listener\'s port (the default when there is a ws listener)')
   .option('--no-dashboard', 'do not serve the dashboard')
+  .option('--allow-origin <origin>', 'let web pages of this origin (https://app.example:8443, or * for any) open the ws endpoints; repeatable (default: only the server\'s own pages)', (value: string, previous: string[]) => [...previous, value], [] as string[])
   .showHelpAfterError();
 
 async function main(): Promise<void> {
@@ -77,10 +81,12 @@ async function main(): Promise<void> {
   });
   const dashboards: DashboardEndpoint[] = [];
   for (const address of addresses) {
-    if (address.transport === 'ws' && dashboard) {
-      const endpoint = await listenWithDashboard(coordinator, { host: address.host, port: address.port, adminEnabled: adminToken !== undefined, logger });
+    if (address.transport === 'ws') {
+      // Also without the dashboard: its HTTP server is the one that checks Origins and bounds handshakes.
+      const endpoint = await listenWithDashboard(coordinator, { host: address.host, port: address.port, dashboard, adminEnabled: adminToken !== undefined, logger, allowedOrigins: options.allowOrigin });
       dashboards.push(endpoint);
       process.stdout.write(`Lock Server started on ${describeListener(address.transport, address.host, endpoint.port)}\n`);
+      if (!dashboard) continue;
       const access = adminToken === undefined ? 'read-only: start with --admin-token to allow force-release' : 'force-release with the admin token';
       process.stdout.write(`Dashboard at ${endpoint.dashboardUrl} (${access})\n`);
       continue;

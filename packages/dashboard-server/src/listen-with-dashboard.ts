@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,15 @@ import type { Transport } from '@baton/core';
 import { DASHBOARD_FEED_PATH, dashboardAssetsUrl } from '@baton/dashboard';
 import type { Coordinator, CoordinatorLogger } from '@baton/server';
 import { silentLogger } from '@baton/server';
-import { createWebSocketListener, type WebSocketListener, webSocketUrl, wsTransport } from '@baton/transport-ws';
+import {
+  FORBIDDEN_ORIGIN_RESPONSE,
+  createHandshakeBoundedServer,
+  createWebSocketListener,
+  isOriginAllowed,
+  type WebSocketListener,
+  webSocketUrl,
+  wsTransport,
+} from '@baton/transport-ws';
 import { DashboardFeed, type DashboardFeedOptions } from './dashboard-feed.js';
 import { serveStaticFile } from './static-files.js';
 
@@ -24,6 +32,8 @@ export interface ListenWithDashboardOptions {
   /** Tuning of the feed (flush interval, pacing, ...). */
   feed?: Omit<DashboardFeedOptions, 'adminEnabled' | 'logger'>;
   logger?: CoordinatorLogger;
+  /** Web page origins besides the server's own that may open the lock endpoint and the feed (`*`: any); see isOriginAllowed. */
+  allowedOrigins?: readonly string[];
 }
 
 /** One port serving Baton over WebSocket (`/`), the dashboard page (`GET /`) and its feed (`/dashboard/feed`). */
@@ -59,7 +69,7 @@ export async function listenWithDashboard(coordinator: Coordinator, options: Lis
   const dashboard = options.dashboard ?? true;
   const logger = options.logger ?? silentLogger;
   const assetsDirectory = options.assetsDirectory ?? fileURLToPath(dashboardAssetsUrl);
-  const http = createServer((request, response) => {
+  const http = createHandshakeBoundedServer((request, response) => {
     if (!dashboard) {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('this lock server runs without its dashboard (--no-dashboard)\n');
       return;
@@ -79,7 +89,7 @@ export async function listenWithDashboard(coordinator: Coordinator, options: Lis
   const routed: Transport = {
     scheme: 'ws',
     listen: async (listenOptions) => {
-      listener = await createWebSocketListener({ ...listenOptions, port, noServer: true });
+      listener = await createWebSocketListener({ ...listenOptions, port, noServer: true, allowedOrigins: options.allowedOrigins ?? [] });
       return listener;
     },
     dial: (dialOptions) => wsTransport.dial(dialOptions),
@@ -98,9 +108,9 @@ export async function listenWithDashboard(coordinator: Coordinator, options: Lis
     const path = new URL(request.url ?? '/', 'http://dashboard').pathname;
     if (path === '/') batonListener.handleUpgrade(request, socket, head);
     else if (feed !== undefined && path === DASHBOARD_FEED_PATH) {
-      // Only the page this server serves (or a non-browser client, which sends no Origin) may read the feed.
-      if (sameOriginOrNone(request)) feed.handleUpgrade(request, socket, head);
-      else socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // Only the page this server serves, an allowed origin, or a non-browser client (no Origin) may read the feed.
+      if (isOriginAllowed(request, options.allowedOrigins)) feed.handleUpgrade(request, socket, head);
+      else socket.end(FORBIDDEN_ORIGIN_RESPONSE);
     } else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
@@ -120,17 +130,6 @@ export async function listenWithDashboard(coordinator: Coordinator, options: Lis
       return closing;
     },
   };
-}
-
-/** True when the request has no Origin header or one naming this very host and port. */
-function sameOriginOrNone(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 function listenHttp(server: Server, host: string, port: number): Promise<void> {

@@ -29,3 +29,14 @@ export const OVERSIZED_MESSAGE_READ_FACTOR = 4;
  * handshake before it terminates the TCP connection; `ws` alone would wait 30 s.
  */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/**
+ * How long an HTTP connection to the ws port may take to finish its request
+ * headers (the WebSocket handshake, or a dashboard page request). Node's own
+ * default is 60 s, checked every 30 s: half-finished handshakes held sockets
+ * for 60-90 s. A client on loopback or a LAN finishes in milliseconds.
+ */
+export const WS_HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/** How often Node checks for connections past WS_HANDSHAKE_TIMEOUT_MS (its default is 30 s). */
+export const HANDSHAKE_CHECK_INTERVAL_MS = 1_000;

@@ -9,6 +9,8 @@ import {
   DEFAULT_PING_INTERVAL_MS,
   OVERSIZED_MESSAGE_READ_FACTOR,
 } from './defaults.js';
+import { createHandshakeBoundedServer } from './http-server.js';
+import { FORBIDDEN_ORIGIN_RESPONSE, isOriginAllowed } from './origin-policy.js';
 import { webSocketUrl } from './websocket-url.js';
 import { WsServerConnection } from './ws-server-connection.js';
 
@@ -33,6 +35,12 @@ export interface WebSocketListenOptions extends ListenOptions {
   noServer?: boolean;
   /** How often to ping each client; see DEFAULT_PING_INTERVAL_MS. */
   pingIntervalMs?: number;
+  /**
+   * Web page origins (`https://app.example:8443`) that may open a WebSocket
+   * besides the server's own; `*` allows every one. Default none: see
+   * {@link isOriginAllowed}. Upgrades from other origins get 403.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** A WebSocket server (the `ws` package) accepting Baton connections. */
@@ -42,11 +50,16 @@ export class WebSocketListener implements Listener {
   readonly #server: WebSocketServer;
   readonly #connections = new Set<WsServerConnection>();
   readonly #pingTimer: NodeJS.Timeout;
+  readonly #allowedOrigins: readonly string[];
+  /** The HTTP server this listener created (and so closes), if it did. */
+  readonly #ownHttpServer: HttpServer | undefined;
   #closing: Promise<void> | undefined;
 
   /** Use {@link createWebSocketListener}. */
-  constructor(server: WebSocketServer, options: WebSocketListenOptions, port: number) {
+  constructor(server: WebSocketServer, options: WebSocketListenOptions, port: number, ownHttpServer?: HttpServer) {
     this.#server = server;
+    this.#allowedOrigins = options.allowedOrigins ?? [];
+    this.#ownHttpServer = ownHttpServer;
     this.port = port;
     this.url = webSocketUrl(options.host, port, options.path);
     const connectionOptions = {
@@ -81,6 +94,10 @@ export class WebSocketListener implements Listener {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (!isOriginAllowed(request, this.#allowedOrigins)) {
+      socket.end(FORBIDDEN_ORIGIN_RESPONSE);
+      return;
+    }
     this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#server.emit('connection', webSocket, request));
   }
 
@@ -96,6 +113,13 @@ export class WebSocketListener implements Listener {
     const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await Promise.all(closing);
     await serverClosed;
+    const own = this.#ownHttpServer;
+    if (own !== undefined) {
+      await new Promise<void>((resolve) => {
+        own.close(() => resolve());
+        own.closeAllConnections();
+      });
+    }
   }
 }
 
@@ -111,28 +135,26 @@ export async function createWebSocketListener(options: WebSocketListenOptions): 
     const server = new WebSocketServer({ noServer: true, maxPayload, skipUTF8Validation: true });
     return new WebSocketListener(server, options, options.port);
   }
+  const verifyClient = (info: { req: IncomingMessage }, callback: (result: boolean, code?: number, message?: string) => void): void => {
+    callback(isOriginAllowed(info.req, options.allowedOrigins), 403, 'Forbidden: this Origin may not open a WebSocket here');
+  };
   if (options.server !== undefined) {
     const httpServer = options.server;
     if (!httpServer.listening) await listenHttp(httpServer, options.host, options.port);
-    const server = new WebSocketServer({ server: httpServer, path, maxPayload, skipUTF8Validation: true });
+    const server = new WebSocketServer({ server: httpServer, path, maxPayload, skipUTF8Validation: true, verifyClient });
     // Errors of a caller's HTTP server are the caller's; ws re-emits them here, so keep them from crashing the process.
     server.on('error', () => {});
     return new WebSocketListener(server, options, (httpServer.address() as AddressInfo).port);
   }
-  const server = new WebSocketServer({ host: options.host, port: options.port, path, maxPayload, skipUTF8Validation: true });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      server.close();
-      reject(error);
-    };
-    server.once('error', onError);
-    server.once('listening', () => {
-      server.off('error', onError);
-      resolve();
-    });
+  // An HTTP server of our own (rather than ws's) so that handshakes are bounded in time.
+  const httpServer = createHandshakeBoundedServer((_request, response) => {
+    response.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' }).end('this port speaks Baton over WebSocket\n');
   });
+  await listenHttp(httpServer, options.host, options.port);
+  httpServer.on('error', () => {});
+  const server = new WebSocketServer({ server: httpServer, path, maxPayload, skipUTF8Validation: true, verifyClient });
   server.on('error', () => {});
-  return new WebSocketListener(server, options, (server.address() as AddressInfo).port);
+  return new WebSocketListener(server, options, (httpServer.address() as AddressInfo).port, httpServer);
 }
 
 function listenHttp(server: HttpServer, host: string, port: number): Promise<void> {
