@@ -292,6 +292,11 @@ export class Coordinator {
     });
   }
 
+  /** Open connections on every transport (each holds one of the MAX_CONNECTIONS places), for embedders and metrics. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
   /** Holders and waiters right now (time brought up to date first), for embedders and dashboards. */
   inspect(resource?: string) {
     this.apply({ type: 'tick' }, undefined);
