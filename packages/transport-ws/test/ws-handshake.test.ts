@@ -21,8 +21,10 @@ function request(headers: Record<string, string>): IncomingMessage {
   return { headers } as unknown as IncomingMessage;
 }
 
+type OriginCase = [headers: Record<string, string>, allowed: string[], expected: boolean, why: string];
+
 describe('isOriginAllowed', () => {
-  it.each([
+  it.each<OriginCase>([
     [{ host: '127.0.0.1:8080' }, [], true, 'no Origin: not a browser'],
     [{ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' }, [], true, 'same origin on an IP address'],
     [{ host: 'localhost:8080', origin: 'http://localhost:8080' }, [], true, 'same origin on localhost'],
