@@ -12,6 +12,7 @@
 export type { ComplianceTarget } from './compliance-target.js';
 export { describeTransportCompliance } from './describe-transport-compliance.js';
 export { describeLockCompliance } from './describe-lock-compliance.js';
+export { describeBackpressureCompliance, type BackpressureTarget, type PausedPeer } from './describe-backpressure-compliance.js';
 export { AsyncQueue } from './async-queue.js';
 export { collect, UNDECODABLE_PREFIX, type CollectedConnection } from './collect.js';
 export { messageOfBytes } from './message-of-bytes.js';
