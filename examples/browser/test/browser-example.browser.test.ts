@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { collectPageErrors, describeInChromium, launchChromium, artifactsDirectory } from '@baton/browser-testing';
 import { connect, type BatonClient } from '@baton/client';
 import { Coordinator } from '@baton/server';
-import { wsTransport } from '@baton/transport-ws';
+import { WsTransport, wsTransport } from '@baton/transport-ws';
 import type { Metafile } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,15 +44,17 @@ describeInChromium('the browser example page in Chromium', () => {
   const clients: BatonClient[] = [];
 
   beforeAll(async () => {
-    coordinator = new Coordinator({ adminToken: 'secret' });
-    batonPort = (await coordinator.listen(wsTransport, '127.0.0.1', 0)).port;
     http = createServer((request, response) => {
       const file = new URL(request.url ?? '/', 'http://x').pathname === '/example.js' ? 'example.js' : 'index.html';
       response.writeHead(200, { 'Content-Type': file.endsWith('.js') ? 'text/javascript' : 'text/html' });
       response.end(readFileSync(join(outdir, file)));
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    pageBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}/index.html`;
+    const pageOrigin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    pageBase = `${pageOrigin}/index.html`;
+    // The page comes from another port, so another origin: the lock endpoint lets it in only when told to.
+    coordinator = new Coordinator({ adminToken: 'secret' });
+    batonPort = (await coordinator.listen(new WsTransport({ allowedOrigins: [pageOrigin] }), '127.0.0.1', 0)).port;
     browser = await launchChromium();
   });
 

@@ -10,8 +10,8 @@ import { isIP } from 'node:net';
  * here) from the server's own dashboard. So an upgrade is accepted when:
  *
  * - it has no `Origin`: not a browser (Node, Python, Go clients send none);
- * - its `Origin` is listed in `allowedOrigins` (exactly, as
- *   `scheme://host[:port]`), or the list holds `*`;
+ * - its `Origin` is listed in `allowedOrigins` (as `scheme://host[:port]`,
+ *   or `null` for pages opened from a file), or the list holds `*`;
  * - it is same-origin — `Origin`'s host and port equal the `Host` header —
  *   and that host is a loopback name or an IP address. A DNS name that is
  *   not `localhost` is not trusted by itself: with DNS rebinding a foreign
@@ -21,7 +21,8 @@ import { isIP } from 'node:net';
 export function isOriginAllowed(request: IncomingMessage, allowedOrigins: readonly string[] = []): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
-  if (allowedOrigins.includes('*')) return true;
+  // Exact text first: an opaque origin (`null`: a file: page, a sandboxed frame) can only be allowed so.
+  if (allowedOrigins.includes('*') || allowedOrigins.includes(origin)) return true;
   let parsed: URL;
   try {
     parsed = new URL(origin);

@@ -14,9 +14,20 @@ import type { WsDialOptions } from './ws-options.js';
  */
 export class WsTransport implements Transport {
   readonly scheme = 'ws';
+  readonly #allowedOrigins: readonly string[] | undefined;
+
+  /**
+   * @param options.allowedOrigins web page origins every listener of this
+   * transport lets in besides same-origin pages (see isOriginAllowed), for
+   * embedders whose pages are served from another port:
+   * `coordinator.listen(new WsTransport({ allowedOrigins: ['http://127.0.0.1:3000'] }), …)`.
+   */
+  constructor(options: { allowedOrigins?: readonly string[] } = {}) {
+    this.#allowedOrigins = options.allowedOrigins;
+  }
 
   listen(options: WebSocketListenOptions): Promise<WebSocketListener> {
-    return createWebSocketListener(options);
+    return createWebSocketListener({ allowedOrigins: this.#allowedOrigins, ...options });
   }
 
   dial(options: WsDialOptions): Promise<WsClientConnection> {

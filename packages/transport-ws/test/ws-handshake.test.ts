@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import type { Listener } from '@baton/core';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isOriginAllowed, WS_HANDSHAKE_TIMEOUT_MS, wsTransport } from '../src/index.js';
+import { isOriginAllowed, WS_HANDSHAKE_TIMEOUT_MS, WsTransport, wsTransport } from '../src/index.js';
 
 const listeners: Listener[] = [];
 const sockets: Socket[] = [];
@@ -37,6 +37,7 @@ describe('isOriginAllowed', () => {
     [{ host: '127.0.0.1:8080', origin: 'https://app.example' }, ['http://app.example'], false, 'another scheme is another origin'],
     [{ host: '127.0.0.1:8080', origin: 'https://anything' }, ['*'], true, 'everything allowed'],
     [{ host: '127.0.0.1:8080', origin: 'null' }, [], false, 'an opaque origin (file:, sandboxed frame)'],
+    [{ host: '127.0.0.1:8080', origin: 'null' }, ['null'], true, 'an opaque origin, listed'],
   ])('%j with %j: %s (%s)', (headers, allowed, expected) => {
     expect(isOriginAllowed(request(headers), allowed)).toBe(expected);
   });
@@ -54,6 +55,14 @@ describe('ws listener', () => {
     const plain = new WebSocket(listener.url);
     await new Promise((resolve, reject) => plain.once('open', resolve).once('error', reject));
     plain.terminate();
+  });
+
+  it('lets in the origins a WsTransport was made with', async () => {
+    const listener = await new WsTransport({ allowedOrigins: ['https://app.example'] }).listen({ host: '127.0.0.1', port: 0, onConnection: (connection) => connection.setHandlers({ onMessage: () => {}, onClose: () => {} }) });
+    listeners.push(listener);
+    const allowed = new WebSocket(listener.url, { origin: 'https://app.example' });
+    await new Promise((resolve, reject) => allowed.once('open', resolve).once('error', reject));
+    allowed.terminate();
   });
 
   it.each([
