@@ -156,7 +156,7 @@ export const PEER_ERROR_LOG_LINES_PER_SECOND = 20;
  * before the server stops reading that connection's requests. A client that
  * sends requests without reading the replies thus stalls itself instead of
  * growing the server (30,000 unread `status` replies took it from 93 MiB to
- * 2.2 GiB). Reading resumes once the queue has drained to a quarter of this.
+ * 2.2 GiB). Reading resumes once the socket has drained what was queued.
  * 1 MiB is hundreds of ordinary replies in flight, far more than a reading
  * client ever has queued.
  */

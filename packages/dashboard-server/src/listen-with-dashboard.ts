@@ -89,7 +89,7 @@ export async function listenWithDashboard(coordinator: Coordinator, options: Lis
   const routed: Transport = {
     scheme: 'ws',
     listen: async (listenOptions) => {
-      listener = await createWebSocketListener({ ...listenOptions, port, noServer: true, allowedOrigins: options.allowedOrigins ?? [] });
+      listener = await createWebSocketListener({ ...listenOptions, port, noServer: true, allowedOrigins: options.allowedOrigins });
       return listener;
     },
     dial: (dialOptions) => wsTransport.dial(dialOptions),

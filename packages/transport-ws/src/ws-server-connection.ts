@@ -25,8 +25,9 @@ export interface WsServerConnectionOptions {
  * Backpressure as on tcp: once `maxUnsentBytesBeforePause` bytes of
  * messages wait to be sent (`bufferedAmount`) the connection stops reading
  * the peer until the socket has drained; past `maxUnsentBytes` it is
- * terminated (a close frame would only queue behind the rest). A peer that stays paused without draining is also the one that
- * answers no ping, so it is terminated by the liveness check.
+ * terminated (a close frame would only queue behind the rest). A peer that
+ * stays paused without draining is also one that answers no ping, so the
+ * liveness check terminates it.
  */
 export class WsServerConnection implements Connection {
   readonly id: string = nextConnectionId();
@@ -43,8 +44,6 @@ export class WsServerConnection implements Connection {
   #alive = true;
   readonly #maxUnsentBytesBeforePause: number;
   readonly #maxUnsentBytes: number;
-  /** The TCP socket under the WebSocket: its 'drain' resumes reading. */
-  readonly #tcpSocket: IncomingMessage['socket'];
   #readingPaused = false;
   /**
    * Messages ws had already read when reading stopped: handled once it
@@ -58,8 +57,8 @@ export class WsServerConnection implements Connection {
     this.#options = options;
     this.#maxUnsentBytesBeforePause = options.maxUnsentBytesBeforePause ?? MAX_UNSENT_BYTES_BEFORE_PAUSE;
     this.#maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES_PER_CONNECTION;
-    this.#tcpSocket = request.socket;
-    this.#tcpSocket.on('drain', () => this.#resumeReading());
+    // The TCP socket under the WebSocket: its 'drain' resumes reading.
+    request.socket.on('drain', () => this.#resumeReading());
     const { remoteAddress, remotePort } = request.socket;
     this.remoteAddress = remoteAddress === undefined ? 'unknown' : hostAndPort(remoteAddress, remotePort ?? 0);
     socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
