@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { repositoryRoot } from './paths.js';
 
-export const WORKLOADS = ['w1', 'w2', 'w3', 'w4'] as const;
+export const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Every system a run can include; `baton`, `raw` and `redis` also name their whole family. */
@@ -36,6 +36,8 @@ export interface WorkloadSizes {
     probeBlocks: number;
     probePairs: number;
   };
+  /** W5: sessions × locksPerSession locks expire at once, one lease after every session renewed. */
+  w5: { sessions: number; locksPerSession: number; leaseMs: number; baselinePairs: number };
 }
 
 export const FULL_SIZES: WorkloadSizes = {
@@ -45,6 +47,7 @@ export const FULL_SIZES: WorkloadSizes = {
   w2: { clients: 64, warmupMs: 300, durationMs: 2_000, blocks: 8 },
   w3: { clients: 16, warmupMs: 1_000, durationMs: 3_000 },
   w4: { sessions: 1_000, locksPerSession: 100, smallLocksPerSession: 1, connectedSessions: 10_000, holdMs: 4_000, probeBlocks: 5, probePairs: 2_000 },
+  w5: { sessions: 1_000, locksPerSession: 1_000, leaseMs: 3_000, baselinePairs: 2_000 },
 };
 
 export const QUICK_SIZES: WorkloadSizes = {
@@ -54,6 +57,7 @@ export const QUICK_SIZES: WorkloadSizes = {
   w2: { clients: 64, warmupMs: 60, durationMs: 200, blocks: 2 },
   w3: { clients: 16, warmupMs: 100, durationMs: 400 },
   w4: { sessions: 100, locksPerSession: 100, smallLocksPerSession: 10, connectedSessions: 1_000, holdMs: 300, probeBlocks: 3, probePairs: 300 },
+  w5: { sessions: 100, locksPerSession: 100, leaseMs: 1_000, baselinePairs: 300 },
 };
 
 export interface BenchOptions {

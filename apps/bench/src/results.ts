@@ -4,7 +4,7 @@
  * Times are microseconds (`Us`) or milliseconds (`Ms`) as named; every
  * {@link Summary} is the median and min–max over the run's repetitions.
  */
-import type { Summary } from './statistics.js';
+import type { LatencySummary, Summary } from './statistics.js';
 
 export const RESULTS_FORMAT_VERSION = 1;
 
@@ -137,11 +137,29 @@ export interface W4Results {
   memory: { label: string; vmRssBytes: number; heapUsedBytes?: number; collectedRssBytes?: number }[];
 }
 
+/** W5: a mass expiry, and a probe client's acquire + release meanwhile (workloads/mass-expiry.ts). */
+export interface W5Results {
+  system: string;
+  sessions: number;
+  heldLocks: number;
+  leaseMs: number;
+  /** How long it took to take every lock. */
+  loadMs: number;
+  /** From the loaded sessions' lease end until the last of their locks was gone. */
+  expiryMs: number;
+  /** Probe acquire + release, milliseconds, while the locks were held (the baseline). */
+  baseline: LatencySummary;
+  /** The same, for pairs that started while the locks expired. */
+  duringExpiry: LatencySummary;
+  /** Longest time between two probe pairs' starts while the locks expired, ms. */
+  longestGapMs: number;
+}
+
 export type TargetDirection = 'at-most' | 'at-least';
 
 export interface TargetResult {
   id: string;
-  workload: 'W1' | 'W2' | 'W3' | 'W4';
+  workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
   /** What is compared, e.g. "W1 tcp: Baton / raw echo (µs per pair)". */
   label: string;
   /** The same, short enough for the chart. */
@@ -178,6 +196,7 @@ export interface BenchResults {
   w2?: W2Results;
   w3?: W3Results;
   w4?: W4Results;
+  w5?: W5Results;
   targets: TargetResult[];
   checks: CorrectnessCheck[];
 }

@@ -19,6 +19,7 @@ import type {
   W2Results,
   W3Results,
   W4Results,
+  W5Results,
 } from './results.js';
 import { RESULTS_FORMAT_VERSION } from './results.js';
 import { BatonServer } from './servers/baton-server.js';
@@ -29,13 +30,14 @@ import { stopAll } from './servers/managed-process.js';
 import { allCpus, latencyCpu, pinProcesses } from './servers/cpu-affinity.js';
 import { processCpuUs } from './servers/process-cpu.js';
 import { RedisServer, redisVersion } from './servers/redis-server.js';
-import { formatNumber, summarize } from './statistics.js';
+import { formatNumber, summarize, summarizeLatencies } from './statistics.js';
 import { describeSystem, redisRetrySystem } from './systems/system-ids.js';
 import type { SystemTarget } from './systems/system-target.js';
 import { evaluateChecks, evaluateTargets } from './targets.js';
 import { BenchWorker } from './worker/worker-pool.js';
 import type { PreparedJob } from './worker/worker-pool.js';
 import { readCounter } from './workloads/handoff.js';
+import { runMassExpiry } from './workloads/mass-expiry.js';
 import type { HandoffResult, SequentialResult, SessionsResult, ThroughputResult } from './worker/tasks.js';
 
 export type Log = (line: string) => void;
@@ -121,6 +123,13 @@ export async function runBench(options: BenchOptions, log: Log, command: string)
           return undefined;
         });
       }
+    }
+    if (options.workloads.includes('w5') && options.systems.some((system) => system.startsWith('baton'))) {
+      results.w5 = await runW5(context).catch((error: unknown) => {
+        errors.push({ workload: 'W5', system: 'baton-tcp', repetition: 0, message: messageOf(error) });
+        log(`W5 failed: ${messageOf(error)}`);
+        return undefined;
+      });
     }
   } finally {
     log('stopping servers and workers');
@@ -515,6 +524,41 @@ async function runW3(context: Context): Promise<W3Results> {
 }
 
 // ---- W4 ----
+
+/** W5 on a fresh server of its own: the locks it loads would weigh on every other workload. */
+async function runW5(context: Context): Promise<W5Results> {
+  const size = context.options.sizes.w5;
+  const server = await BatonServer.start({ cwd: context.temporaryDirectory, cpuProfileDirectory: context.options.profileDirectory });
+  try {
+    const result = await runMassExpiry({
+      url: server.urls.tcp,
+      sessions: size.sessions,
+      locksPerSession: size.locksPerSession,
+      leaseMs: size.leaseMs,
+      baselinePairs: size.baselinePairs,
+      concurrency: 50,
+      log: context.log,
+    });
+    const baseline = summarizeLatencies(result.baselineMs);
+    const duringExpiry = summarizeLatencies(result.duringExpiryMs);
+    context.log(
+      `W5 ${formatNumber(result.heldLocks, 0)} locks expired in ${formatNumber(result.expiryMs, 0)} ms: probe p99 ${formatNumber(duringExpiry.p99, 2)} ms (${formatNumber(baseline.p99, 2)} ms while held), longest gap ${formatNumber(result.longestGapMs, 1)} ms`,
+    );
+    return {
+      system: 'baton-tcp',
+      sessions: size.sessions,
+      heldLocks: result.heldLocks,
+      leaseMs: size.leaseMs,
+      loadMs: result.loadMs,
+      expiryMs: result.expiryMs,
+      baseline,
+      duringExpiry,
+      longestGapMs: result.longestGapMs,
+    };
+  } finally {
+    await server.stop();
+  }
+}
 
 async function runW4(context: Context): Promise<W4Results> {
   const { sizes } = context.options;

@@ -152,6 +152,16 @@ export const MAX_BAD_MESSAGES_PER_SECOND = 100;
 export const PEER_ERROR_LOG_LINES_PER_SECOND = 20;
 
 /**
+ * Most `LOST` log lines per second (a lock taken back from a session whose
+ * lease ended), at `warn`. Past it one summary line per second says how many
+ * were not written ("suppressed N LOST lines"); the session's own
+ * `session-ended` line still counts the locks it released. Written
+ * synchronously, one line per lock made the expiry of 100,000 locks stall
+ * the event loop for 300 ms.
+ */
+export const LOCK_LOSS_LOG_LINES_PER_SECOND = 100;
+
+/**
  * Bytes of replies a stream connection (tcp, ws) may have waiting to be sent
  * before the server stops reading that connection's requests. A client that
  * sends requests without reading the replies thus stalls itself instead of

@@ -68,6 +68,7 @@ import {
   MAX_SESSIONS,
   MAX_UNACKNOWLEDGED_MESSAGES,
   PEER_ERROR_LOG_LINES_PER_SECOND,
+  LOCK_LOSS_LOG_LINES_PER_SECOND,
   PRE_SESSION_IDLE_MS,
   PROTOCOL_VERSION,
   SHUTDOWN_DRAIN_MS,
@@ -76,7 +77,7 @@ import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { CoordinatorLogger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { PeerErrorLog } from './peer-error-log.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { peerHost } from './peer-host.js';
 import { printableLogger } from './printable-logger.js';
 import { buildStatusReply } from './status-reply.js';
@@ -109,6 +110,8 @@ export interface CoordinatorOptions {
   maxBadMessagesPerSecond?: number;
   /** Most log lines per second about peers' errors. Default PEER_ERROR_LOG_LINES_PER_SECOND. */
   peerErrorLogLinesPerSecond?: number;
+  /** Most `LOST` log lines per second. Default LOCK_LOSS_LOG_LINES_PER_SECOND. */
+  lockLossLogLinesPerSecond?: number;
   /** Most units of expiry work per machine call (one slice of a mass expiry). Default MAX_EXPIRIES_PER_TICK. */
   maxExpiriesPerTick?: number;
   /**
@@ -199,7 +202,8 @@ export class Coordinator {
   private readonly maxSessions: number;
   private readonly preSessionIdleMs: number;
   private readonly maxBadMessagesPerSecond: number;
-  private readonly peerErrors: PeerErrorLog;
+  private readonly peerErrors: RateLimitedLog;
+  private readonly lockLosses: RateLimitedLog;
   /** Open connections per peer host. */
   private readonly connectionsPerHost = new Map<string, number>();
   private readonly sessions = new Map<string, SessionRecord>();
@@ -229,7 +233,16 @@ export class Coordinator {
     this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
     this.preSessionIdleMs = options.preSessionIdleMs ?? PRE_SESSION_IDLE_MS;
     this.maxBadMessagesPerSecond = options.maxBadMessagesPerSecond ?? MAX_BAD_MESSAGES_PER_SECOND;
-    this.peerErrors = new PeerErrorLog(this.logger, this.clock, this.timers, options.peerErrorLogLinesPerSecond ?? PEER_ERROR_LOG_LINES_PER_SECOND);
+    this.peerErrors = new RateLimitedLog(this.logger, this.clock, this.timers, {
+      level: 'info',
+      linesPerSecond: options.peerErrorLogLinesPerSecond ?? PEER_ERROR_LOG_LINES_PER_SECOND,
+      kind: 'bad-message',
+    });
+    this.lockLosses = new RateLimitedLog(this.logger, this.clock, this.timers, {
+      level: 'warn',
+      linesPerSecond: options.lockLossLogLinesPerSecond ?? LOCK_LOSS_LOG_LINES_PER_SECOND,
+      kind: 'LOST',
+    });
     const persisted = this.tokenStore.load();
     // After a restart, jump past every token that may have been issued: the
     // whole reserved block, used or not.
@@ -460,10 +473,11 @@ export class Coordinator {
     client.idleTimer = undefined;
   }
 
-  /** Every timer that belongs to peers: the per-connection idle timers and the peer error log's. */
+  /** Every timer that belongs to peers: the per-connection idle timers and the rate-limited logs'. */
   private stopPeerTimers(): void {
     for (const client of this.connections) this.clearIdleTimer(client);
     this.peerErrors.close();
+    this.lockLosses.close();
   }
 
   /**
@@ -849,7 +863,7 @@ export class Coordinator {
         logger.info({ event: 'cancelled', resource: effect.resource, client: this.clientName(effect.session), session: effect.session }, `CANCELLED ${effect.resource} for ${this.clientName(effect.session)}`);
         return;
       case 'lost':
-        logger.warn(
+        this.lockLosses.write(
           { event: 'lost', resource: effect.resource, client: this.clientName(effect.session), session: effect.session, token: effect.token, reason: effect.reason },
           `LOST ${effect.resource} by ${this.clientName(effect.session)} token ${effect.token} (${effect.reason})`,
         );

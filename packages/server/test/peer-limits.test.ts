@@ -153,3 +153,22 @@ describe('PEER_ERROR_LOG_LINES_PER_SECOND', () => {
     expect(logger.lines).toEqual([]);
   });
 });
+
+describe('LOCK_LOSS_LOG_LINES_PER_SECOND', () => {
+  it('writes at most N LOST lines per second at warn, then one summary: a mass expiry does not write a line per lock', async () => {
+    const time = new VirtualTime();
+    const logger = capturingLogger('warn');
+    await start({ clock: time.clock, timers: time.timers, logger, lockLossLogLinesPerSecond: 4 });
+    const holder = await dial();
+    await holder.hello('holder', 1_000);
+    for (let index = 0; index < 10; index++) await holder.call({ op: 'acquire', id: index, resource: `r${index}` });
+    time.advance(1_000);
+    const lost = () => logger.lines.filter((line) => line.fields.event === 'lost');
+    expect(lost()).toHaveLength(4);
+    expect(lost().every((line) => line.level === 'warn')).toBe(true);
+    time.advance(2_500);
+    expect(logger.lines.filter((line) => line.fields.event === 'suppressed-log-lines').map((line) => [line.level, line.message])).toEqual([
+      ['warn', 'suppressed 6 LOST lines (more than 4 per second)'],
+    ]);
+  });
+});

@@ -32,6 +32,7 @@ function ratioText(summary: Summary | undefined): string {
 export function goalText(target: TargetResult): string {
   const sign = target.direction === 'at-most' ? '≤' : '≥';
   if (target.id === 'w4-memory') return `< ${formatNumber(target.goal, 0)} B`;
+  if (target.id === 'w5-p99') return `< ${formatNumber(target.goal, 0)} ms`;
   if (target.passed !== undefined) return target.id === 'w4-sessions' ? '0 errors' : '±1';
   return `${sign} ${formatNumber(target.goal, 2)}×`;
 }
@@ -41,6 +42,7 @@ export function measuredText(target: TargetResult): string {
   if (target.id === 'w3-tcp-equal-share') return target.note ?? '–';
   if (!target.measured) return target.note ?? '–';
   if (target.id === 'w4-memory') return `${formatNumber(target.measured.median, 0)} B`;
+  if (target.id === 'w5-p99') return `${formatNumber(target.measured.median, 1)} ms`;
   return `${formatSummary(target.measured, 2)}×`;
 }
 
@@ -183,6 +185,30 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push('');
     lines.push(
       'Memory: a fresh lock-server is started with `--expose-gc` and a probe preloaded (`apps/bench/src/servers/memory-probe.ts`, not part of the server) that runs a full GC and reports `process.memoryUsage()` and VmRSS on request; per lock = the difference between the held-lock states divided by the locks added. The sessions part runs on another fresh server.',
+    );
+    lines.push('');
+  }
+
+  if (results.w5) {
+    const w5 = results.w5;
+    const latency = (summary: { median: number; p99: number; max: number; count: number }) =>
+      `${formatNumber(summary.median, 2)} / ${formatNumber(summary.p99, 2)} / ${formatNumber(summary.max, 2)} (${formatNumber(summary.count, 0)} pairs)`;
+    lines.push(`## W5: mass expiry (Baton over tcp)`);
+    lines.push('');
+    lines.push(
+      table([
+        ['measure', 'value'],
+        [`probe acquire + release while ${formatNumber(w5.heldLocks, 0)} locks are held (median / p99 / max ms)`, latency(w5.baseline)],
+        [`probe acquire + release while they all expire at once (median / p99 / max ms)`, latency(w5.duringExpiry)],
+        ['p99 during the expiry ÷ p99 while held', `${formatNumber(w5.duringExpiry.p99 / w5.baseline.p99, 2)}×`],
+        ['longest gap between two probe pairs during the expiry', `${formatNumber(w5.longestGapMs, 1)} ms`],
+        [`time for the server to take back every lock (from the lease's end)`, `${formatNumber(w5.expiryMs, 0)} ms`],
+        [`time to take the locks (${formatNumber(w5.sessions, 0)} sessions, pipelined)`, `${formatNumber(w5.loadMs / 1000, 2)} s`],
+      ]),
+    );
+    lines.push('');
+    lines.push(
+      `The sessions renew their ${formatNumber(w5.leaseMs, 0)} ms lease at the same moment and then drop their connections, so every lock expires together one lease later; the server takes them back in slices of MAX_EXPIRIES_PER_TICK units of work and serves its sockets in between.`,
     );
     lines.push('');
   }

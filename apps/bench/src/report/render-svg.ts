@@ -85,7 +85,10 @@ export function chartPanels(results: BenchResults): Panel[] {
       targetRows.push({ label: target.short, value: 1, text: 'not measured', color: COLORS.unknown });
       continue;
     }
-    const measured = target.id === 'w4-memory' ? `${formatNumber(target.measured!.median, 0)} B` : `${formatNumber(target.measured!.median, 2)}×`;
+    const measured =
+      target.id === 'w4-memory' ? `${formatNumber(target.measured!.median, 0)} B`
+      : target.id === 'w5-p99' ? `${formatNumber(target.measured!.median, 1)} ms`
+      : `${formatNumber(target.measured!.median, 2)}×`;
     targetRows.push({ label: target.short, value, text: `${measured} (goal ${goalText(target)})`, color: target.met ? COLORS.met : COLORS.missed });
   }
   if (targetRows.length > 0) panels.push({ title: 'Targets: headroom (right of the line = met; bar length = how far, log scale)', rows: targetRows, scale: 'log', origin: 1 });
