@@ -81,6 +81,24 @@ export const MAX_STATUS_SESSIONS = 100;
 /** A `status` reply stops adding resources before its JSON text passes this size, so it always fits in one message. */
 export const MAX_STATUS_REPLY_BYTES = 60_000;
 
+/**
+ * A `status` of every resource with more busy resources than this is
+ * computed in slices (STATUS_WORK_PER_SLICE at a time, other connections
+ * served in between) instead of in one piece: ordering a million resources
+ * takes about a second. Below it, the reply is computed at once.
+ */
+export const STATUS_INLINE_RESOURCES = 10_000;
+
+/** Units of work (a resource read, compared or moved) per slice of a sliced `status`: a few milliseconds. */
+export const STATUS_WORK_PER_SLICE = 50_000;
+
+/**
+ * Most sliced `status` requests one connection may have waiting for their
+ * reply; more get TOO_MANY_REQUESTS. Requests that arrive while a build runs
+ * share the next one, so this bounds the queue, not the work.
+ */
+export const MAX_PENDING_STATUS_PER_CONNECTION = 8;
+
 /** Protocol version spoken by this release. */
 export const PROTOCOL_VERSION = 1;
 

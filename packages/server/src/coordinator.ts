@@ -51,8 +51,10 @@ import type {
   Input,
   Listener,
   RequestId,
+  ResourceLoad,
   ServerMessage,
   StatusMessage,
+  StatusReplyMessage,
   Transport,
 } from '@baton/core';
 import {
@@ -66,12 +68,15 @@ import {
   MAX_DETACHED_OUTBOX,
   MAX_MESSAGE_BYTES,
   MAX_SESSIONS,
+  MAX_PENDING_STATUS_PER_CONNECTION,
   MAX_UNACKNOWLEDGED_MESSAGES,
   PEER_ERROR_LOG_LINES_PER_SECOND,
   LOCK_LOSS_LOG_LINES_PER_SECOND,
   PRE_SESSION_IDLE_MS,
   PROTOCOL_VERSION,
   SHUTDOWN_DRAIN_MS,
+  STATUS_INLINE_RESOURCES,
+  STATUS_WORK_PER_SLICE,
 } from '@baton/core';
 import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
 import { ReplayBuffer } from './replay-buffer.js';
@@ -80,7 +85,8 @@ import { silentLogger } from './logger.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { peerHost } from './peer-host.js';
 import { printableLogger } from './printable-logger.js';
-import { buildStatusReply } from './status-reply.js';
+import { buildStatusReply, busiestFirst } from './status-reply.js';
+import { StatusIndexBuild } from './status-index.js';
 import type { TokenStore } from './token-store.js';
 import { MemoryTokenStore } from './token-store.js';
 
@@ -114,6 +120,10 @@ export interface CoordinatorOptions {
   lockLossLogLinesPerSecond?: number;
   /** Most units of expiry work per machine call (one slice of a mass expiry). Default MAX_EXPIRIES_PER_TICK. */
   maxExpiriesPerTick?: number;
+  /** Above this many busy resources a full `status` is built in slices. Default STATUS_INLINE_RESOURCES. */
+  statusInlineResources?: number;
+  /** Units of work per slice of a sliced `status`. Default STATUS_WORK_PER_SLICE. */
+  statusWorkPerSlice?: number;
   /**
    * The coordinator's timers: one at the machine's next deadline, one per
    * connection without a session (PRE_SESSION_IDLE_MS), one for the peer
@@ -161,6 +171,14 @@ interface ClientConnection {
   badMessages: number;
   /** The coordinator is closing it: what it still sends is ignored. */
   closing: boolean;
+  /** Its sliced `status` requests not answered yet (at most MAX_PENDING_STATUS_PER_CONNECTION). */
+  pendingStatus: number;
+}
+
+/** A `status` of every resource, waiting for a sliced build of the order (STATUS_INLINE_RESOURCES). */
+interface PendingStatus {
+  readonly client: ClientConnection;
+  readonly message: StatusMessage;
 }
 
 /** The window MAX_BAD_MESSAGES_PER_SECOND counts in. */
@@ -202,6 +220,13 @@ export class Coordinator {
   private readonly maxSessions: number;
   private readonly preSessionIdleMs: number;
   private readonly maxBadMessagesPerSecond: number;
+  private readonly statusInlineResources: number;
+  private readonly statusWorkPerSlice: number;
+  /** The sliced `status` build in progress, the requests it will answer, those that wait for the next, and its timer. */
+  private statusBuild: StatusIndexBuild | undefined;
+  private statusBatch: PendingStatus[] = [];
+  private statusQueue: PendingStatus[] = [];
+  private statusTimer: unknown;
   private readonly peerErrors: RateLimitedLog;
   private readonly lockLosses: RateLimitedLog;
   /** Open connections per peer host. */
@@ -233,6 +258,8 @@ export class Coordinator {
     this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
     this.preSessionIdleMs = options.preSessionIdleMs ?? PRE_SESSION_IDLE_MS;
     this.maxBadMessagesPerSecond = options.maxBadMessagesPerSecond ?? MAX_BAD_MESSAGES_PER_SECOND;
+    this.statusInlineResources = options.statusInlineResources ?? STATUS_INLINE_RESOURCES;
+    this.statusWorkPerSlice = options.statusWorkPerSlice ?? STATUS_WORK_PER_SLICE;
     this.peerErrors = new RateLimitedLog(this.logger, this.clock, this.timers, {
       level: 'info',
       linesPerSecond: options.peerErrorLogLinesPerSecond ?? PEER_ERROR_LOG_LINES_PER_SECOND,
@@ -294,7 +321,7 @@ export class Coordinator {
       else this.peerErrors.write(fields, line);
       return;
     }
-    const client: ClientConnection = { connection, session: undefined, open: true, host, idleTimer: undefined, badWindowStart: -Infinity, badMessages: 0, closing: false };
+    const client: ClientConnection = { connection, session: undefined, open: true, host, idleTimer: undefined, badWindowStart: -Infinity, badMessages: 0, closing: false, pendingStatus: 0 };
     if (host !== undefined) this.connectionsPerHost.set(host, fromHost + 1);
     this.connections.add(client);
     this.startIdleTimer(client);
@@ -335,6 +362,7 @@ export class Coordinator {
   async close(): Promise<void> {
     this.closed = true;
     this.clearTimer();
+    this.stopStatusBuild();
     this.stopPeerTimers();
     await Promise.all(this.listeners.map((listener) => listener.close()));
     for (const client of this.connections) client.connection.close();
@@ -350,6 +378,7 @@ export class Coordinator {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
+    this.stopStatusBuild();
     this.stopPeerTimers();
     const notice = encodeMessage({ op: 'error', code: ErrorCode.SHUTTING_DOWN, message: 'the server is shutting down; this server keeps no log, so every session ends with it' });
     for (const client of this.connections) client.connection.send(notice);
@@ -627,14 +656,70 @@ export class Coordinator {
   private status(client: ClientConnection, message: StatusMessage): void {
     if (client.session) this.renew(client.session, client);
     else this.apply({ type: 'tick' }, client);
-    const reply = buildStatusReply(
+    if (message.resource === undefined && this.machine.stats().resources > this.statusInlineResources) {
+      if (client.pendingStatus >= MAX_PENDING_STATUS_PER_CONNECTION) {
+        this.sendError(client, message.id, ErrorCode.TOO_MANY_REQUESTS, `at most ${MAX_PENDING_STATUS_PER_CONNECTION} status requests of every resource may wait for their reply on one connection`);
+        return;
+      }
+      client.pendingStatus++;
+      this.statusQueue.push({ client, message });
+      if (this.statusBuild === undefined) this.startStatusBuild();
+      return;
+    }
+    let ordered: ResourceLoad[];
+    if (message.resource === undefined) ordered = [...this.machine.resourceLoads()].sort(busiestFirst);
+    else {
+      const snapshot = this.machine.inspect(message.resource)[0];
+      ordered = snapshot ? [{ resource: snapshot.resource, waiting: snapshot.waiters.length, holding: snapshot.holders.length }] : [];
+    }
+    client.connection.send(encodeMessage(this.statusReply(message, ordered)));
+  }
+
+  private statusReply(message: StatusMessage, ordered: readonly ResourceLoad[]): StatusReplyMessage {
+    return buildStatusReply(
       { id: message.id, oneResource: message.resource !== undefined, offset: message.offset ?? 0 },
-      this.machine.inspect(message.resource),
+      ordered,
+      (resource) => this.machine.inspect(resource)[0],
       this.machine.listSessions(),
       this.clock(),
       Date.now(),
     );
-    client.connection.send(encodeMessage(reply));
+  }
+
+  /**
+   * Order every busy resource in slices for the requests queued so far; the
+   * ones that arrive meanwhile wait for the next build, so no reply shows a
+   * state older than its request.
+   */
+  private startStatusBuild(): void {
+    this.statusBatch = this.statusQueue;
+    this.statusQueue = [];
+    this.statusBuild = new StatusIndexBuild(this.machine.resourceLoads());
+    this.statusSlice();
+  }
+
+  private statusSlice(): void {
+    this.statusTimer = undefined;
+    const build = this.statusBuild;
+    if (!build || this.closed) return;
+    if (!build.step(this.statusWorkPerSlice)) {
+      this.statusTimer = this.timers.set(() => this.statusSlice(), 0);
+      return;
+    }
+    const ordered = build.result;
+    for (const { client, message } of this.statusBatch) {
+      client.pendingStatus--;
+      if (client.open) client.connection.send(encodeMessage(this.statusReply(message, ordered)));
+    }
+    this.statusBatch = [];
+    this.statusBuild = undefined;
+    if (this.statusQueue.length > 0) this.startStatusBuild();
+  }
+
+  private stopStatusBuild(): void {
+    if (this.statusTimer !== undefined) this.timers.clear(this.statusTimer);
+    this.statusTimer = undefined;
+    this.statusBuild = undefined;
   }
 
   private forceRelease(client: ClientConnection, message: ForceReleaseMessage): void {

@@ -18,4 +18,4 @@ export * from './coordinator.js';
 export { escapeControlCharacters } from './control-characters.js';
 export * from './logger.js';
 export * from './token-store.js';
-export { buildStatusReply } from './status-reply.js';
+export { buildStatusReply, busiestFirst } from './status-reply.js';

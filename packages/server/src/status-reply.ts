@@ -1,4 +1,4 @@
-import type { RequestId, ResourceSnapshot, ResourceStatus, SessionSnapshot, SessionStatus, StatusReplyMessage } from '@baton/core';
+import type { RequestId, ResourceLoad, ResourceSnapshot, ResourceStatus, SessionSnapshot, SessionStatus, StatusReplyMessage } from '@baton/core';
 import {
   MAX_STATUS_HOLDERS,
   MAX_STATUS_REPLY_BYTES,
@@ -38,7 +38,8 @@ const NEXT_OFFSET_ROOM = 32;
  */
 export function buildStatusReply(
   query: StatusQuery,
-  resources: ResourceSnapshot[],
+  ordered: readonly ResourceLoad[],
+  snapshotOf: (resource: string) => ResourceSnapshot | undefined,
   sessions: SessionSnapshot[],
   monotonicNow: number,
   wallClockNow: number,
@@ -47,17 +48,26 @@ export function buildStatusReply(
     op: 'status',
     id: query.id,
     resources: [],
-    totalResources: resources.length,
+    totalResources: ordered.length,
     offset: query.offset,
     sessions: [],
     totalSessions: sessions.length,
   };
   let bytes = encodedBytes(reply) + NEXT_OFFSET_ROOM;
-  const busiestFirst = [...resources].sort(
-    (a, b) => b.waiters.length - a.waiters.length || b.holders.length - a.holders.length || compareText(a.resource, b.resource),
-  );
   const waiterLimit = query.oneResource ? MAX_STATUS_WAITERS_ONE_RESOURCE : MAX_STATUS_WAITERS;
-  const first = busiestFirst[query.offset];
+  // Snapshots only of the page's resources, each taken once; one that went idle since the order was made is left out.
+  let index = query.offset;
+  let pending: ResourceSnapshot | undefined;
+  const nextSnapshot = (): ResourceSnapshot | undefined => {
+    if (pending) return pending;
+    while (index < ordered.length) {
+      const snapshot = snapshotOf(ordered[index]!.resource);
+      if (snapshot) return (pending = snapshot);
+      index++;
+    }
+    return undefined;
+  };
+  const first = nextSnapshot();
   const firstRoom = first === undefined ? 0 : entryBytes(resourceStatus(first, 0, 0, monotonicNow, wallClockNow));
   const byId = [...sessions].sort((a, b) => compareText(a.session, b.session)).slice(0, MAX_STATUS_SESSIONS);
   for (const session of byId) {
@@ -67,9 +77,8 @@ export function buildStatusReply(
     reply.sessions.push(entry);
     bytes += size;
   }
-  let index = query.offset;
-  for (; index < busiestFirst.length && reply.resources.length < MAX_STATUS_RESOURCES; index++) {
-    let status = resourceStatus(busiestFirst[index]!, MAX_STATUS_HOLDERS, waiterLimit, monotonicNow, wallClockNow);
+  for (let snapshot = nextSnapshot(); snapshot && reply.resources.length < MAX_STATUS_RESOURCES; snapshot = nextSnapshot()) {
+    let status = resourceStatus(snapshot, MAX_STATUS_HOLDERS, waiterLimit, monotonicNow, wallClockNow);
     let size = entryBytes(status);
     if (bytes + size > MAX_STATUS_REPLY_BYTES) {
       if (reply.resources.length > 0) break;
@@ -78,9 +87,16 @@ export function buildStatusReply(
     }
     reply.resources.push(status);
     bytes += size;
+    pending = undefined;
+    index++;
   }
-  if (index < busiestFirst.length) reply.nextOffset = index;
+  if (index < ordered.length) reply.nextOffset = index;
   return reply;
+}
+
+/** The order of status pages: the longest queue first, then the most holders, then by name. */
+export function busiestFirst(a: ResourceLoad, b: ResourceLoad): number {
+  return b.waiting - a.waiting || b.holding - a.holding || compareText(a.resource, b.resource);
 }
 
 /** The UTF-8 length of a value's JSON text. */

@@ -10,7 +10,7 @@ import { encodeMessage, ErrorCode, MAX_MESSAGE_BYTES, MAX_RESOURCE_NAME_LENGTH, 
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEffect, messageForEffect } from '../src/effect-message.js';
-import { buildStatusReply, Coordinator } from '../src/index.js';
+import { buildStatusReply, busiestFirst, Coordinator } from '../src/index.js';
 import type { CoordinatorOptions } from '../src/index.js';
 import { RawClient } from './raw-client.js';
 
@@ -304,7 +304,9 @@ describe('status replies are measured in UTF-8 bytes (5)', () => {
       let offset: number | undefined = 0;
       const listed: string[] = [];
       while (offset !== undefined) {
-        const reply = buildStatusReply({ id: 1, oneResource, offset }, resources, sessions, 0, 1_764_057_600_000);
+        const ordered = resources.map((entry) => ({ resource: entry.resource, waiting: entry.waiters.length, holding: entry.holders.length })).sort(busiestFirst);
+        const byName = (name: string) => resources.find((entry) => entry.resource === name);
+        const reply = buildStatusReply({ id: 1, oneResource, offset }, ordered, byName, sessions, 0, 1_764_057_600_000);
         expect(Buffer.byteLength(encodeMessage(reply), 'utf8')).toBeLessThanOrEqual(MAX_STATUS_REPLY_BYTES);
         expect(reply.resources.length).toBeGreaterThan(0);
         for (const entry of reply.resources) {
