@@ -52,6 +52,7 @@ import type {
   Listener,
   RequestId,
   ResourceLoad,
+  ResourceSnapshot,
   ServerMessage,
   StatusMessage,
   StatusReplyMessage,
@@ -666,20 +667,25 @@ export class Coordinator {
       if (this.statusBuild === undefined) this.startStatusBuild();
       return;
     }
-    let ordered: ResourceLoad[];
-    if (message.resource === undefined) ordered = [...this.machine.resourceLoads()].sort(busiestFirst);
-    else {
-      const snapshot = this.machine.inspect(message.resource)[0];
-      ordered = snapshot ? [{ resource: snapshot.resource, waiting: snapshot.waiters.length, holding: snapshot.holders.length }] : [];
+    if (message.resource === undefined) {
+      client.connection.send(encodeMessage(this.statusReply(message, [...this.machine.resourceLoads()].sort(busiestFirst))));
+      return;
     }
-    client.connection.send(encodeMessage(this.statusReply(message, ordered)));
+    // One resource: its one snapshot gives both the order and the page.
+    const snapshot = this.machine.inspect(message.resource)[0];
+    const ordered = snapshot ? [{ resource: snapshot.resource, waiting: snapshot.waiters.length, holding: snapshot.holders.length }] : [];
+    client.connection.send(encodeMessage(this.statusReply(message, ordered, () => snapshot)));
   }
 
-  private statusReply(message: StatusMessage, ordered: readonly ResourceLoad[]): StatusReplyMessage {
+  private statusReply(
+    message: StatusMessage,
+    ordered: readonly ResourceLoad[],
+    snapshotOf: (resource: string) => ResourceSnapshot | undefined = (resource) => this.machine.inspect(resource)[0],
+  ): StatusReplyMessage {
     return buildStatusReply(
       { id: message.id, oneResource: message.resource !== undefined, offset: message.offset ?? 0 },
       ordered,
-      (resource) => this.machine.inspect(resource)[0],
+      snapshotOf,
       this.machine.listSessions(),
       this.clock(),
       Date.now(),
