@@ -630,21 +630,19 @@ function resumedWelcome(request: RequestAnalysis, sent: SentMessage, context: Ex
 }
 
 /**
- * A zmq frame of no bytes. Section 2.1 makes every frame that does not start
- * with 0x00 a Baton message, so an empty one is BAD_JSON; the server takes it
- * for libzmq's disconnect notice and forgets the connection instead.
+ * A zmq frame of no bytes. Section 2.1: an empty message is libzmq's
+ * connect/disconnect notice to the ROUTER, so it ends the connection with no
+ * reply; a REQ socket's empty request comes after its delimiter and is
+ * BAD_JSON.
  */
 function emptyZmqFrame(sent: SentMessage, context: ExpectationContext): Outcome[] {
-  // A REQ socket's empty request comes after its delimiter, and is read as a message.
   if (context.req) return [errorOutcome(codes('BAD_JSON'), undefined, { bad: true, sn: 'forbidden' })];
   return [
-    errorOutcome(codes('BAD_JSON'), undefined, { bad: true, sn: 'forbidden' }),
     {
-      label: 'no reply, connection forgotten (empty frame taken for a disconnect)',
+      label: 'no reply, connection ended (an empty message is a disconnect notice, 2.1)',
       none: true,
       bad: false,
       sn: 'forbidden',
-      deviation: 'zmq-empty-frame-ends-connection',
       apply: () => newIncarnation(context, sent.sentAt),
     },
   ];
@@ -674,12 +672,11 @@ function controlOutcomes(sent: SentMessage, context: ExpectationContext): Outcom
   const state = context.state;
   const type = sent.bytes[1];
   const isHello = sent.bytes.length === 3 && type === 0x01 && sent.bytes[2] === 0x01;
-  const goodbye = (label: string, deviation?: string): Outcome => ({
+  const goodbye = (label: string): Outcome => ({
     label,
     control: 'GOODBYE',
     bad: false,
     sn: 'forbidden',
-    deviation,
     check: (reply) => (reply.control === 'GOODBYE' ? undefined : 'not a GOODBYE'),
     apply: () => newIncarnation(context, sent.sentAt),
   });
@@ -700,22 +697,21 @@ function controlOutcomes(sent: SentMessage, context: ExpectationContext): Outcom
       },
     ];
   }
+  // Section 2.1: before HELLO, every control frame but HELLO and GOODBYE gets GOODBYE and ends the connection.
   switch (type) {
     case 0x03:
       if (state.handshaken) return [{ label: 'PONG', control: 'PONG', bad: false, sn: 'forbidden', check: (reply) => (reply.control === 'PONG' ? undefined : 'not a PONG') }];
-      return [
-        { label: 'PONG', control: 'PONG', bad: false, sn: 'forbidden', check: (reply) => (reply.control === 'PONG' ? undefined : 'not a PONG') },
-        goodbye('GOODBYE (PING before HELLO)', 'zmq-control-before-hello-ends-connection'),
-      ];
+      return [goodbye('GOODBYE (PING before HELLO)')];
     case 0x04:
       if (state.handshaken) return [{ label: 'no reply (PONG)', none: true, bad: false, sn: 'forbidden' }];
-      return [{ label: 'no reply (PONG)', none: true, bad: false, sn: 'forbidden' }, goodbye('GOODBYE (PONG before HELLO)', 'zmq-control-before-hello-ends-connection')];
+      return [goodbye('GOODBYE (PONG before HELLO)')];
     case 0x05:
       // The client forgets the connection; a REQ socket gets GOODBYE back as its answer.
       if (context.req) return [goodbye('GOODBYE (answer to GOODBYE)')];
       return [{ label: 'no reply (GOODBYE)', none: true, bad: false, sn: 'forbidden', apply: () => newIncarnation(context, sent.sentAt) }];
     default:
-      // Control types the spec does not define: it says nothing of them, so ignoring and refusing are both accepted.
-      return [{ label: 'no reply (unknown control frame)', none: true, bad: false, sn: 'forbidden' }, goodbye('GOODBYE (unknown control frame)')];
+      // Control types the table does not define: ignored after HELLO, GOODBYE before it.
+      if (state.handshaken) return [{ label: 'no reply (unknown control frame)', none: true, bad: false, sn: 'forbidden' }];
+      return [goodbye('GOODBYE (unknown control frame before HELLO)')];
   }
 }

@@ -310,7 +310,7 @@ export class ReplyOracle implements ExpectationContext {
     }
     // The order is checked on short messages only (a status reply's extra parse would cost more than it finds).
     const order = text.length <= 1024 ? fieldOrderProblem(message.op, Object.keys(JSON.parse(text) as object)) : undefined;
-    if (order !== undefined) this.#options.events.deviation('server-field-order', this.label, undefined, text);
+    if (order !== undefined) this.#violate('field-order', `${order} (1: the server writes its fields in the order the page shows them)`, this.#lastFrame(), text);
     return { message, text, byteLength: payload.length, at };
   }
 

@@ -34,10 +34,15 @@ export function messageForEffect(effect: Effect): ServerMessage | undefined {
   }
 }
 
-/** Adds `id` only when there is one, so replies to id-less requests carry no `"id":undefined`. */
+/**
+ * Adds `id` only when there is one, so replies to id-less requests carry no
+ * `"id":undefined`; it goes right after `op`, where docs/protocol.md shows it
+ * (section 1: the server writes its fields in the order the page shows them).
+ */
 export function withId<T extends ServerMessage>(message: T, id: string | number | undefined): T {
-  if (id !== undefined) (message as { id?: string | number }).id = id;
-  return message;
+  if (id === undefined) return message;
+  const { op, ...rest } = message;
+  return { op, id, ...rest } as unknown as T;
 }
 
 /** What a `welcome` says of the session's exactly-once stream (docs/protocol.md 3.1); absent for a plain session. */

@@ -47,11 +47,11 @@ export function buildStatusReply(
   const reply: StatusReplyMessage = {
     op: 'status',
     id: query.id,
-    resources: [],
     totalResources: ordered.length,
     offset: query.offset,
-    sessions: [],
     totalSessions: sessions.length,
+    resources: [],
+    sessions: [],
   };
   let bytes = encodedBytes(reply) + NEXT_OFFSET_ROOM;
   const waiterLimit = query.oneResource ? MAX_STATUS_WAITERS_ONE_RESOURCE : MAX_STATUS_WAITERS;

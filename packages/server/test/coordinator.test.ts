@@ -156,6 +156,8 @@ describe('locks', () => {
     await b.call({ op: 'acquire', id: 1, resource: 'file_A', mode: 'exclusive', waitMs: 60_000 });
     const observer = await client();
     const reply = await observer.call({ op: 'status', id: 's' });
+    // In the order docs/protocol.md 5 shows (1: the server keeps it).
+    expect(Object.keys(reply)).toEqual(['op', 'id', 'totalResources', 'offset', 'totalSessions', 'resources', 'sessions']);
     expect(reply).toMatchObject({
       op: 'status',
       totalResources: 1,

@@ -156,6 +156,34 @@ describe('zmq transport: raw ZeroMQ peers without the handshake', () => {
     expect(goodbyeReason(answer)).toMatch(/HELLO/);
   });
 
+  it('ends a plain peer\'s connection when it sends PING before HELLO (docs/protocol.md 2.1), and serves its next JSON frame as a new one', async () => {
+    const { listener, accepted } = await listen();
+    const dealer = rawDealer(listener.port);
+    await dealer.send('"first"');
+    const first = collect(await accepted.next());
+    expect(await first.next()).toBe('"first"');
+    await dealer.send(PING_FRAME);
+    expect(goodbyeReason(await receiveOne(dealer))).toMatch(/HELLO/);
+    expect((await first.closed)?.message).toMatch(/control frame without saying HELLO/);
+    await dealer.send('"second"');
+    const second = collect(await accepted.next());
+    expect(await second.next()).toBe('"second"');
+  });
+
+  it('takes an empty message for libzmq\'s disconnect notice: the connection ends with no reply (docs/protocol.md 2.1)', async () => {
+    const { listener, accepted } = await listen();
+    const dealer = rawDealer(listener.port);
+    await dealer.send('"first"');
+    const first = collect(await accepted.next());
+    expect(await first.next()).toBe('"first"');
+    await dealer.send(Buffer.alloc(0));
+    expect((await first.closed)?.message).toMatch(/disconnected/);
+    await dealer.send('"second"');
+    const second = collect(await accepted.next());
+    expect(await second.next()).toBe('"second"');
+    expect(listener.connectionCount).toBe(1);
+  });
+
   it('sends oversizedReply to a raw peer before dropping its oversized frame and closing it', async () => {
     const { listener, accepted } = await listen(zmqTransport, { maxMessageBytes: 16, oversizedReply: '"too large"' });
     const dealer = rawDealer(listener.port);
