@@ -13,6 +13,16 @@
  * flushes is sent once. A page whose socket has more than `maxBufferedBytes`
  * unsent is skipped, and gets a fresh snapshot once it has caught up.
  *
+ * Pages are sent at most `maxResources` resources (FEED_MAX_RESOURCES): the
+ * feed keeps the set it shows. While every busy resource fits, a resource
+ * joins it when it becomes busy. Past that, the set is re-ranked — the
+ * coordinator's sliced order of every busy resource, as for a `status` — at
+ * most every FEED_RERANK_INTERVAL_MS and never in more than a tenth of the
+ * time, and pages are told which resources came in and which left. Events
+ * on resources outside the set are not sent, so a million busy resources
+ * cost a page ten thousand rows, not a million. With no page connected the
+ * feed tracks nothing.
+ *
  * The waiting requests of a session are not named by its `session-ended`
  * effect, so the feed keeps, per session, the resources it waits on.
  */
@@ -26,7 +36,9 @@ import {
   FEED_FLUSH_INTERVAL_MS,
   FEED_MAX_HOLDERS,
   FEED_MAX_MESSAGE_BYTES,
+  FEED_MAX_RESOURCES,
   FEED_MAX_WAITERS,
+  FEED_RERANK_INTERVAL_MS,
   FEED_VERSION,
   GRANT_HISTORY_SECONDS,
 } from '@baton/dashboard';
@@ -45,6 +57,10 @@ export interface DashboardFeedOptions {
   maxBufferedBytes?: number;
   /** Largest feed message. Default FEED_MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
+  /** Most resources a page is sent (the busiest). Default FEED_MAX_RESOURCES. */
+  maxResources?: number;
+  /** Shortest time between two re-rankings while more resources are busy than are sent. Default FEED_RERANK_INTERVAL_MS. */
+  rerankIntervalMs?: number;
   /** How often pages are pinged; one that does not answer by the next ping is dropped. Default 15 s. */
   pingIntervalMs?: number;
   /** The coordinator's monotonic clock, if it was given its own. Default `performance.now()`, like the coordinator's. */
@@ -74,6 +90,16 @@ export class DashboardFeed {
   readonly #waiting = new Map<string, Map<string, number>>();
   readonly #unsubscribe: () => void;
   readonly #pingTimer: NodeJS.Timeout;
+  /** The resources pages are sent: at most maxResources, every busy one while they fit. */
+  #shown = new Set<string>();
+  /** Shown resources that a re-ranking left out: the next batch tells pages they are gone. */
+  #unshown = new Set<string>();
+  /** Some busy resource is not in #shown: a re-ranking is due. */
+  #overflow = false;
+  #rankTimer: NodeJS.Timeout | undefined;
+  #ranking = false;
+  #lastRankEnd = -Infinity;
+  #lastRankCost = 0;
   #dirty = new Set<string>();
   #statsChanged = false;
   #timer: NodeJS.Timeout | undefined;
@@ -89,6 +115,8 @@ export class DashboardFeed {
       maxBytesPerSecond: options.maxBytesPerSecond ?? 2 * 1024 * 1024,
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
       maxMessageBytes: options.maxMessageBytes ?? FEED_MAX_MESSAGE_BYTES,
+      maxResources: options.maxResources ?? FEED_MAX_RESOURCES,
+      rerankIntervalMs: options.rerankIntervalMs ?? FEED_RERANK_INTERVAL_MS,
       pingIntervalMs: options.pingIntervalMs ?? 15_000,
       clock: options.clock ?? (() => performance.now()),
       wallClock: options.wallClock ?? (() => Date.now()),
@@ -119,6 +147,7 @@ export class DashboardFeed {
     this.#closed = true;
     this.#unsubscribe();
     clearTimeout(this.#timer);
+    clearTimeout(this.#rankTimer);
     clearInterval(this.#pingTimer);
     const closing = [...this.#clients].map(
       (client) =>
@@ -140,7 +169,10 @@ export class DashboardFeed {
     socket.on('pong', () => (client.alive = true));
     socket.on('message', () => (client.alive = true));
     socket.on('error', () => {});
-    socket.on('close', () => this.#clients.delete(client));
+    socket.on('close', () => {
+      this.#clients.delete(client);
+      if (this.#clients.size === 0) this.#stopTracking();
+    });
     const hello: FeedHelloMessage = {
       type: 'hello',
       v: FEED_VERSION,
@@ -149,14 +181,50 @@ export class DashboardFeed {
       maxWaiters: FEED_MAX_WAITERS,
       maxHolders: FEED_MAX_HOLDERS,
       historySeconds: GRANT_HISTORY_SECONDS,
+      maxResources: this.#options.maxResources,
     };
     socket.send(JSON.stringify(hello));
+    if (this.#clients.size === 1) this.#startTracking();
     this.#sendSnapshot(client);
+  }
+
+  /** The first page connected: choose what to show, at once while everything fits, else by a ranking. */
+  #startTracking(): void {
+    this.#shown.clear();
+    this.#unshown.clear();
+    this.#dirty.clear();
+    if (this.#coordinator.stats().resources <= this.#options.maxResources) {
+      for (const snapshot of this.#coordinator.inspect()) this.#shown.add(snapshot.resource);
+      this.#overflow = false;
+    } else {
+      // Something to show at once, any of them; the ranking that starts now brings the busiest.
+      for (const load of this.#coordinator.resourceLoads()) {
+        if (this.#shown.size === this.#options.maxResources) break;
+        this.#shown.add(load.resource);
+      }
+      this.#overflow = true;
+      this.#scheduleRank();
+    }
+  }
+
+  /** The last page left. */
+  #stopTracking(): void {
+    this.#shown.clear();
+    this.#unshown.clear();
+    this.#dirty.clear();
+    this.#overflow = false;
+    clearTimeout(this.#rankTimer);
+    this.#rankTimer = undefined;
   }
 
   #sendSnapshot(client: FeedClient): void {
     const wallNow = this.#options.wallClock();
-    const resources = this.#coordinator.inspect().map((snapshot) => feedResource(snapshot, wallNow, this.#options.clock));
+    const { resources, removed } = this.#read(this.#shown, wallNow, false);
+    // Gone since they changed last: the next batch tells the other pages, and forgets them.
+    if (removed.length > 0) {
+      for (const name of removed) this.#dirty.add(name);
+      this.#schedule();
+    }
     const messages = encodeBatch({ type: 'snapshot', serverTime: wallNow, resources, stats: this.#stats(), grants: this.#grants.all(wallNow) }, this.#options.maxMessageBytes);
     for (const message of messages) client.socket.send(message);
     client.stale = false;
@@ -180,26 +248,26 @@ export class DashboardFeed {
     switch (effect.type) {
       case 'queued':
         this.#addWaiting(effect.session, effect.resource, 1);
-        this.#dirty.add(effect.resource);
+        this.#touch(effect.resource);
         break;
       case 'granted':
         this.#grants.count(event.at);
         this.#addWaiting(effect.session, effect.resource, -1);
-        this.#dirty.add(effect.resource);
+        this.#touch(effect.resource);
         break;
       case 'timeout':
       case 'cancelled':
         this.#addWaiting(effect.session, effect.resource, -1);
-        this.#dirty.add(effect.resource);
+        this.#touch(effect.resource);
         break;
       case 'released':
       case 'lost':
       case 'force-released':
-        this.#dirty.add(effect.resource);
+        this.#touch(effect.resource);
         break;
       case 'session-ended': {
-        for (const freed of effect.released) this.#dirty.add(freed.resource);
-        for (const resource of this.#waiting.get(effect.session)?.keys() ?? []) this.#dirty.add(resource);
+        for (const freed of effect.released) this.#touch(freed.resource);
+        for (const resource of this.#waiting.get(effect.session)?.keys() ?? []) this.#touch(resource);
         this.#waiting.delete(effect.session);
         break;
       }
@@ -210,11 +278,58 @@ export class DashboardFeed {
         return;
     }
     this.#statsChanged = true;
-    if (this.#clients.size === 0) {
-      this.#dirty.clear();
-      return;
-    }
+    if (this.#clients.size === 0) return;
     this.#schedule();
+    if (this.#overflow) this.#scheduleRank();
+  }
+
+  /** A resource changed: pages get it in the next batch if it is shown, or if there is room to show it. */
+  #touch(resource: string): void {
+    if (this.#clients.size === 0) return;
+    if (this.#shown.has(resource)) {
+      this.#dirty.add(resource);
+    } else if (this.#shown.size < this.#options.maxResources) {
+      this.#shown.add(resource);
+      this.#unshown.delete(resource);
+      this.#dirty.add(resource);
+    } else {
+      this.#overflow = true;
+    }
+  }
+
+  #scheduleRank(): void {
+    if (this.#rankTimer !== undefined || this.#ranking || this.#closed || this.#clients.size === 0) return;
+    const interval = Math.max(this.#options.rerankIntervalMs, this.#lastRankCost * 10);
+    const wait = Math.max(0, this.#lastRankEnd + interval - performance.now());
+    this.#rankTimer = setTimeout(() => void this.#rank(), wait);
+    this.#rankTimer.unref();
+  }
+
+  /** Show the busiest resources now: the ones that come in are sent whole, the ones that leave as removed. */
+  async #rank(): Promise<void> {
+    this.#rankTimer = undefined;
+    this.#ranking = true;
+    const started = performance.now();
+    let names: string[];
+    try {
+      names = await this.#coordinator.busiestResources(this.#options.maxResources);
+    } finally {
+      this.#ranking = false;
+      this.#lastRankEnd = performance.now();
+      this.#lastRankCost = this.#lastRankEnd - started;
+    }
+    if (this.#closed || this.#clients.size === 0) return;
+    const next = new Set(names);
+    for (const name of this.#shown) if (!next.has(name)) this.#unshown.add(name);
+    for (const name of next) {
+      this.#unshown.delete(name);
+      if (!this.#shown.has(name)) this.#dirty.add(name);
+    }
+    this.#shown = next;
+    this.#overflow = this.#coordinator.stats().resources > next.size;
+    this.#statsChanged = true;
+    this.#schedule();
+    if (this.#overflow) this.#scheduleRank();
   }
 
   #addWaiting(session: string, resource: string, delta: 1 | -1): void {
@@ -241,11 +356,14 @@ export class DashboardFeed {
     this.#lastFlush = performance.now();
     const dirty = this.#dirty;
     this.#dirty = new Set();
+    const unshown = this.#unshown;
+    this.#unshown = new Set();
     let sentBytes = 0;
-    if (dirty.size > 0 || this.#statsChanged || this.#grants.hasChanges) {
+    if (dirty.size > 0 || unshown.size > 0 || this.#statsChanged || this.#grants.hasChanges) {
       this.#statsChanged = false;
       const wallNow = this.#options.wallClock();
       const { resources, removed } = this.#read(dirty, wallNow);
+      for (const name of unshown) removed.push(name);
       const messages = encodeBatch({ type: 'update', serverTime: wallNow, resources, removed, stats: this.#stats(), grants: this.#grants.takeChanged() }, this.#options.maxMessageBytes);
       const bytes = messages.reduce((sum, message) => sum + message.length, 0);
       for (const client of this.#clients) {
@@ -270,11 +388,16 @@ export class DashboardFeed {
     if (this.#dirty.size > 0 || waitingForStale) this.#schedule();
   }
 
-  /** What the changed resources look like now; the ones that are gone are `removed`. */
-  #read(names: Set<string>, wallNow: number): { resources: FeedResource[]; removed: string[] } {
+  /**
+   * What the shown resources among `names` look like now; the ones that are
+   * gone are `removed`, and leave the shown set (making room for others).
+   */
+  #read(names: Set<string>, wallNow: number, forget = true): { resources: FeedResource[]; removed: string[] } {
     const resources: FeedResource[] = [];
     const removed: string[] = [];
-    if (names.size > INSPECT_ALL_THRESHOLD) {
+    for (const name of names) if (!this.#shown.has(name)) names.delete(name);
+    // inspect() of everything only while everything is few (it copies every busy resource).
+    if (names.size > INSPECT_ALL_THRESHOLD && this.#coordinator.stats().resources <= 4 * names.size) {
       const all = new Map(this.#coordinator.inspect().map((snapshot) => [snapshot.resource, snapshot]));
       for (const name of names) {
         const snapshot = all.get(name);
@@ -287,6 +410,10 @@ export class DashboardFeed {
         if (snapshot) resources.push(feedResource(snapshot, wallNow, this.#options.clock));
         else removed.push(name);
       }
+    }
+    if (forget) {
+      for (const name of removed) this.#shown.delete(name);
+      if (removed.length > 0 && this.#overflow) this.#scheduleRank();
     }
     return { resources, removed };
   }

@@ -24,8 +24,8 @@ function fakeAssets(): string {
   return directory;
 }
 
-async function start(options: Partial<ListenWithDashboardOptions> & { adminToken?: string } = {}) {
-  const coordinator = new Coordinator({ adminToken: options.adminToken });
+async function start(options: Partial<ListenWithDashboardOptions> & { adminToken?: string; statusInlineResources?: number } = {}) {
+  const coordinator = new Coordinator({ adminToken: options.adminToken, statusInlineResources: options.statusInlineResources, statusWorkPerSlice: 20 });
   const endpoint = await listenWithDashboard(coordinator, {
     host: '127.0.0.1',
     port: 0,
@@ -212,6 +212,36 @@ describe('the dashboard feed', () => {
     await reader.until((model) => model.get('hot') === undefined, 'hot released');
     const updates = reader.messages.length - before;
     expect(updates).toBeLessThan(1_000);
+    expect(Math.max(...reader.sizes)).toBeLessThanOrEqual(FEED_MAX_MESSAGE_BYTES);
+  });
+
+  it('sends a page at most maxResources resources, the busiest, re-ranks them as the load moves, and sends nothing of the others', async () => {
+    // A sliced order (statusInlineResources 10 < 80 busy), as with a million resources.
+    const { endpoint } = await start({ statusInlineResources: 10, feed: { maxResources: 50, rerankIntervalMs: 20 } });
+    const [holder, waiter] = await Promise.all([client(endpoint.port, 'holder'), client(endpoint.port, 'waiter')]);
+    const name = (index: number) => `r-${String(index).padStart(2, '0')}`;
+    const locks = await Promise.all(Array.from({ length: 80 }, (_, index) => holder.acquire(name(index))));
+    for (let index = 70; index < 75; index++) await queue(waiter, name(index));
+
+    const reader = await feed(endpoint.port);
+    const shown = (model: FeedReader['model']) => model.view({ filter: '', sort: 'name', limit: 1_000 }, Date.now()).rows.map((row) => row.resource.name);
+    const busiest = [...Array.from({ length: 45 }, (_, index) => name(index)), ...[70, 71, 72, 73, 74].map(name)].sort();
+    await reader.until((model) => model.synced && shown(model).join() === busiest.join(), 'the 50 busiest: the five queues, then by name');
+    expect(reader.model.stats?.resources).toBe(80);
+    expect(reader.messages[0]).toMatchObject({ type: 'hello', maxResources: 50 });
+
+    // r-60 gets a queue: the next ranking brings it in, and r-44 (the last by name) leaves.
+    await queue(waiter, name(60));
+    await reader.until((model) => model.get(name(60))?.waiting === 1 && model.get(name(44)) === undefined && model.size === 50, 'r-60 in, r-44 out');
+
+    // Changes outside the shown set are never sent, not even their release.
+    const before = reader.messages.length;
+    await locks[79]!.release();
+    await locks[1]!.release();
+    await reader.until((model) => model.get(name(1)) === undefined, 'r-01 released');
+    await reader.until((model) => model.stats?.resources === 78, 'the counts');
+    const later = JSON.stringify(reader.messages.slice(before));
+    expect(later).not.toContain(name(79));
     expect(Math.max(...reader.sizes)).toBeLessThanOrEqual(FEED_MAX_MESSAGE_BYTES);
   });
 

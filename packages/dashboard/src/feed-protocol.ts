@@ -30,6 +30,21 @@ export const FEED_MAX_MESSAGE_BYTES = 65_536;
 export const FEED_MAX_WAITERS = 100;
 export const FEED_MAX_HOLDERS = 100;
 
+/**
+ * A page is sent at most this many resources: all of them while no more are
+ * busy, else the busiest (the order of a `status`). `stats.resources` still
+ * counts every busy resource, so a page can say how many it does not show.
+ */
+export const FEED_MAX_RESOURCES = 10_000;
+
+/**
+ * While more resources are busy than a page is sent, the feed re-ranks them
+ * (a sliced ordering of every busy resource, about a second of work at a
+ * million) at most this often, and never more often than ten times as long
+ * as the last ranking took, so it costs at most a tenth of the server's time.
+ */
+export const FEED_RERANK_INTERVAL_MS = 10_000;
+
 /** How many seconds of grants-per-second history the server keeps and sends. */
 export const GRANT_HISTORY_SECONDS = 60;
 
@@ -98,6 +113,8 @@ export interface FeedHelloMessage {
   maxWaiters: number;
   maxHolders: number;
   historySeconds: number;
+  /** Most resources this page is sent (FEED_MAX_RESOURCES): past it, the busiest; `stats.resources` counts all. */
+  maxResources: number;
 }
 
 export interface FeedSnapshotMessage {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedResource, FeedStats } from '../src/feed-protocol.js';
-import { DashboardModel, formatDuration, topRows } from '../src/page/model.js';
+import { countText, DashboardModel, formatDuration, topRows } from '../src/page/model.js';
 import { chartGeometry, niceCeiling } from '../src/page/grants-chart.js';
 
 const stats: FeedStats = { sessions: 1, resources: 1, holders: 1, waiters: 0, connections: 1, lastToken: '1', grantsTotal: 1 };
@@ -18,7 +18,7 @@ function resource(name: string, waiting: number, grantedAt = 1_000): FeedResourc
 describe('DashboardModel', () => {
   it('replaces everything on a snapshot, then applies updates and removals', () => {
     const model = new DashboardModel();
-    model.apply({ type: 'hello', v: 1, serverTime: 10_000, adminEnabled: true, maxWaiters: 100, maxHolders: 100, historySeconds: 60 }, 9_000);
+    model.apply({ type: 'hello', v: 1, serverTime: 10_000, adminEnabled: true, maxWaiters: 100, maxHolders: 100, historySeconds: 60, maxResources: 10_000 }, 9_000);
     expect(model.adminEnabled).toBe(true);
     expect(model.serverOffsetMs).toBe(1_000);
     model.apply({ type: 'snapshot', serverTime: 10_000, part: 0, last: false, resources: [resource('a', 0), resource('b', 1)] }, 10_000);
@@ -95,6 +95,23 @@ describe('DashboardModel', () => {
     expect(series[0]).toBe(7); // seconds 41..100: 40 is over a minute old
     model.apply({ type: 'update', serverTime: 101_200, resources: [], removed: [], grants: [[100, 4], [101, 2]] }, 101_200);
     expect(model.grantsPerSecond(101_200).slice(-3)).toEqual([3, 4, 2]);
+  });
+});
+
+describe('countText', () => {
+  const view = (rows: number, matching: number) => ({ rows: Array.from({ length: rows }, () => ({ resource: resource('r', 0), version: 0 })), matching, total: matching });
+
+  it('counts every busy resource from the server, not only the ones the page was sent', () => {
+    expect(countText(view(200, 10_000), 1_000_000, 10_000, '')).toBe('showing the top 200 of 1,000,000 resources (the page is sent the 10,000 busiest)');
+    expect(countText(view(10, 10), 1_000_000, 10_000, 'abc')).toBe('10 of 1,000,000 resources match (among the 10,000 busiest)');
+    expect(countText(view(200, 300), 1_000_000, 10_000, 'abc')).toBe('showing the top 200 of 300 matching (among the 10,000 busiest)');
+  });
+
+  it('says nothing of a bound when the page has everything', () => {
+    expect(countText(view(200, 10_005), 10_005, 10_005, '')).toBe('showing the top 200 of 10,005 resources');
+    expect(countText(view(10, 10), 10_005, 10_005, 'resource-0999')).toBe('10 of 10,005 resources match');
+    expect(countText(view(3, 3), 3, 3, '')).toBe('3 resources');
+    expect(countText(view(3, 3), undefined, 3, '')).toBe('3 resources');
   });
 });
 

@@ -75,6 +75,7 @@ import {
   LOCK_LOSS_LOG_LINES_PER_SECOND,
   PRE_SESSION_IDLE_MS,
   PROTOCOL_VERSION,
+  reportHandlerError,
   SHUTDOWN_DRAIN_MS,
   STATUS_INLINE_RESOURCES,
   STATUS_WORK_PER_SLICE,
@@ -176,11 +177,13 @@ interface ClientConnection {
   pendingStatus: number;
 }
 
-/** A `status` of every resource, waiting for a sliced build of the order (STATUS_INLINE_RESOURCES). */
-interface PendingStatus {
-  readonly client: ClientConnection;
-  readonly message: StatusMessage;
-}
+/**
+ * Someone waiting for a sliced build of the order of every busy resource
+ * (STATUS_INLINE_RESOURCES): a `status` of every resource, or an embedder's
+ * {@link Coordinator.busiestResources}. Called with the order, or with
+ * undefined when the coordinator closed first.
+ */
+type OrderWaiter = (ordered: readonly ResourceLoad[] | undefined) => void;
 
 /** The window MAX_BAD_MESSAGES_PER_SECOND counts in. */
 const BAD_MESSAGE_WINDOW_MS = 1_000;
@@ -225,8 +228,8 @@ export class Coordinator {
   private readonly statusWorkPerSlice: number;
   /** The sliced `status` build in progress, the requests it will answer, those that wait for the next, and its timer. */
   private statusBuild: StatusIndexBuild | undefined;
-  private statusBatch: PendingStatus[] = [];
-  private statusQueue: PendingStatus[] = [];
+  private statusBatch: OrderWaiter[] = [];
+  private statusQueue: OrderWaiter[] = [];
   private statusTimer: unknown;
   private readonly peerErrors: RateLimitedLog;
   private readonly lockLosses: RateLimitedLog;
@@ -336,6 +339,30 @@ export class Coordinator {
   /** Open connections on every transport (each holds one of the MAX_CONNECTIONS places), for embedders and metrics. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /**
+   * The names of the `limit` busiest resources (the order of a `status`:
+   * longest queue, then most holders, then name), for a dashboard that
+   * cannot show them all. Above STATUS_INLINE_RESOURCES busy resources the
+   * order is built in slices, as for a `status` (and together with any that
+   * waits), so the promise resolves after other clients were served; empty
+   * when the coordinator closes first.
+   */
+  busiestResources(limit: number): Promise<string[]> {
+    const names = (ordered: readonly ResourceLoad[]) => ordered.slice(0, limit).map((load) => load.resource);
+    if (this.closed) return Promise.resolve([]);
+    if (this.machine.stats().resources <= this.statusInlineResources) return Promise.resolve(names([...this.machine.resourceLoads()].sort(busiestFirst)));
+    return new Promise((resolve) => this.whenOrdered((ordered) => resolve(ordered ? names(ordered) : [])));
+  }
+
+  /**
+   * The size of every busy resource's queue and holder set, one at a time in
+   * no particular order (a million resources are not copied): for a
+   * dashboard that needs something to show before a ranking is ready.
+   */
+  resourceLoads(): IterableIterator<ResourceLoad> {
+    return this.machine.resourceLoads();
   }
 
   /** Holders and waiters right now (time brought up to date first), for embedders and dashboards. */
@@ -663,8 +690,10 @@ export class Coordinator {
         return;
       }
       client.pendingStatus++;
-      this.statusQueue.push({ client, message });
-      if (this.statusBuild === undefined) this.startStatusBuild();
+      this.whenOrdered((ordered) => {
+        client.pendingStatus--;
+        if (ordered && client.open) client.connection.send(encodeMessage(this.statusReply(message, ordered)));
+      });
       return;
     }
     if (message.resource === undefined) {
@@ -692,6 +721,12 @@ export class Coordinator {
     );
   }
 
+  /** Call `waiter` with the order of every busy resource, built in slices with whatever else waits for one. */
+  private whenOrdered(waiter: OrderWaiter): void {
+    this.statusQueue.push(waiter);
+    if (this.statusBuild === undefined) this.startStatusBuild();
+  }
+
   /**
    * Order every busy resource in slices for the requests queued so far; the
    * ones that arrive meanwhile wait for the next build, so no reply shows a
@@ -713,11 +748,15 @@ export class Coordinator {
       return;
     }
     const ordered = build.result;
-    for (const { client, message } of this.statusBatch) {
-      client.pendingStatus--;
-      if (client.open) client.connection.send(encodeMessage(this.statusReply(message, ordered)));
-    }
+    const batch = this.statusBatch;
     this.statusBatch = [];
+    for (const waiter of batch) {
+      try {
+        waiter(ordered);
+      } catch (error) {
+        reportHandlerError(error);
+      }
+    }
     this.statusBuild = undefined;
     if (this.statusQueue.length > 0) this.startStatusBuild();
   }
@@ -726,6 +765,16 @@ export class Coordinator {
     if (this.statusTimer !== undefined) this.timers.clear(this.statusTimer);
     this.statusTimer = undefined;
     this.statusBuild = undefined;
+    const waiting = [...this.statusBatch, ...this.statusQueue];
+    this.statusBatch = [];
+    this.statusQueue = [];
+    for (const waiter of waiting) {
+      try {
+        waiter(undefined);
+      } catch (error) {
+        reportHandlerError(error);
+      }
+    }
   }
 
   private forceRelease(client: ClientConnection, message: ForceReleaseMessage): void {

@@ -10,7 +10,7 @@ import { DASHBOARD_FEED_PATH } from '../feed-protocol.js';
 import { AdminChannel, AdminError } from './admin-channel.js';
 import { FeedConnection, feedUrl, type FeedState } from './feed-connection.js';
 import { chartGeometry } from './grants-chart.js';
-import { DashboardModel, SORT_ORDERS, type SortOrder } from './model.js';
+import { countText, DashboardModel, SORT_ORDERS, type SortOrder } from './model.js';
 import { element, refreshDurations, rowCells } from './rows.js';
 
 /** Most rows drawn; the filter and the sort pick which. */
@@ -166,14 +166,8 @@ class DashboardPage {
     }
     refreshDurations(this.#tbody, serverNow);
 
-    const total = this.#model.stats?.resources ?? view.total;
     const filtered = this.#filter.value.trim() !== '';
-    byId('count').textContent =
-      view.matching > view.rows.length
-        ? `showing the top ${view.rows.length.toLocaleString('en-US')} of ${view.matching.toLocaleString('en-US')} ${filtered ? 'matching' : 'resources'}`
-        : filtered
-          ? `${view.matching.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} resources match`
-          : `${view.matching.toLocaleString('en-US')} resources`;
+    byId('count').textContent = countText(view, this.#model.stats?.resources, view.total, this.#filter.value);
     const empty = byId('empty');
     empty.hidden = view.rows.length > 0 || !this.#model.synced;
     empty.textContent = filtered ? `No resource in use matches “${this.#filter.value.trim()}”.` : 'No lock is held or awaited right now.';

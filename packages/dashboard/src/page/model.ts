@@ -179,6 +179,29 @@ export function topRows<T>(items: readonly T[], limit: number, compare: (a: T, b
   return best;
 }
 
+/**
+ * The line above the rows. Counts come from the server's `stats.resources`
+ * (every busy resource) when it has more than the page was sent, so a
+ * server with a million busy resources says so, and says that the page
+ * holds only the busiest.
+ *
+ * @param busy `stats.resources`, when the page has stats.
+ * @param known How many resources the page was sent.
+ */
+export function countText(view: View, busy: number | undefined, known: number, filter: string): string {
+  const format = (count: number) => count.toLocaleString('en-US');
+  const total = Math.max(busy ?? view.matching, view.matching);
+  const partial = known < total;
+  const filtered = filter.trim() !== '';
+  if (!filtered) {
+    if (total > view.rows.length) return `showing the top ${format(view.rows.length)} of ${format(total)} resources${partial ? ` (the page is sent the ${format(known)} busiest)` : ''}`;
+    return `${format(view.matching)} resources`;
+  }
+  const among = partial ? ` (among the ${format(known)} busiest)` : '';
+  if (view.matching > view.rows.length) return `showing the top ${format(view.rows.length)} of ${format(view.matching)} matching${among}`;
+  return `${format(view.matching)} of ${format(total)} resources match${among}`;
+}
+
 /** `950 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`. */
 export function formatDuration(milliseconds: number): string {
   const ms = Math.max(0, milliseconds);
