@@ -1,4 +1,4 @@
-import type { Transport } from '@baton/core';
+import type { Transport } from '@baton/transport';
 import { tcpTransport } from '@baton/transport-tcp';
 import { wsTransport } from '@baton/transport-ws';
 import { zmqTransport } from '@baton/transport-zmq';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as connectSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection } from '@baton/core';
+import type { Connection } from '@baton/transport';
 import { connect } from '@baton/client';
 import type { BatonClient } from '@baton/client';
 import { WebSocket } from 'ws';

@@ -6,7 +6,7 @@
  */
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import type { Connection, Listener, Transport } from '@baton/core';
+import type { Connection, Listener, Transport } from '@baton/transport';
 import { tcpTransport } from '@baton/transport-tcp';
 import { wsTransport } from '@baton/transport-ws';
 import { zmqTransport } from '@baton/transport-zmq';

@@ -6,7 +6,7 @@
  */
 import { connect as connectSocket, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { Listener } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { Coordinator } from '@baton/server';
 import { tcpTransport } from '@baton/transport-tcp';
 import { afterEach, describe, expect, it } from 'vitest';

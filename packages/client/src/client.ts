@@ -8,7 +8,8 @@
  * `nextDeadline()`), the promises callers await, and the {@link Lock}
  * objects whose signals abort when the session says a lock is lost.
  */
-import type { Connection, ErrorCode, LockMode, StatusReplyMessage, Transport } from '@baton/core';
+import type { ErrorCode, LockMode, StatusReplyMessage } from '@baton/core';
+import type { Connection, Transport } from '@baton/transport';
 import { ClientSession, DEFAULT_CONNECT_TIMEOUT_MS } from './client-session.js';
 import type { CallId, CallResult, ClientEvent, GrantedLock, SessionEffect } from './client-session.js';
 import { BatonError, ClientErrorCode } from './errors.js';

@@ -1,4 +1,4 @@
-import type { Listener } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { Coordinator } from '@baton/server';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@
  * A wrapping transport drops one chosen message and closes the connection at
  * that instant, as a reset with that message in flight would.
  */
-import type { Connection, ConnectionHandlers, Listener, Transport } from '@baton/core';
+import type { Connection, ConnectionHandlers, Listener, Transport } from '@baton/transport';
 import { Coordinator } from '@baton/server';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';

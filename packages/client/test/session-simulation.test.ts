@@ -20,7 +20,8 @@
  * SIMULATION_RUNS (default 10,000) sets the number of schedules; the run
  * prints how many ran and how long they took.
  */
-import type { Connection, ConnectionHandlers, LockMode } from '@baton/core';
+import type { LockMode } from '@baton/core';
+import type { Connection, ConnectionHandlers } from '@baton/transport';
 import { ErrorCode } from '@baton/core';
 import { Coordinator } from '@baton/server';
 import fc from 'fast-check';

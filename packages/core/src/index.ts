@@ -16,9 +16,6 @@
  */
 export * from './limits.js';
 export * from './errors.js';
-export * from './transport.js';
-export * from './inbox.js';
-export * from './report-handler-error.js';
 export * from './inputs.js';
 export * from './effects.js';
 export * from './resource-name.js';

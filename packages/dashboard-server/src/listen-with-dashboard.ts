@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Transport } from '@baton/core';
+import type { Transport } from '@baton/transport';
 import { DASHBOARD_FEED_PATH, dashboardAssetsUrl } from '@baton/dashboard';
 import type { Coordinator, CoordinatorLogger } from '@baton/server';
 import { silentLogger } from '@baton/server';

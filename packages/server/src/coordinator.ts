@@ -41,45 +41,10 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type {
-  ClientMessage,
-  Connection,
-  Effect,
-  ErrorMessage,
-  ForceReleaseMessage,
-  HelloMessage,
-  Input,
-  Listener,
-  RequestId,
-  ResourceLoad,
-  ResourceSnapshot,
-  ServerMessage,
-  StatusMessage,
-  StatusReplyMessage,
-  Transport,
-} from '@baton/core';
-import {
-  decodeClientMessage,
-  encodeMessage,
-  ErrorCode,
-  LockMachine,
-  MAX_BAD_MESSAGES_PER_SECOND,
-  MAX_CONNECTIONS,
-  MAX_CONNECTIONS_PER_ADDRESS,
-  MAX_DETACHED_OUTBOX,
-  MAX_MESSAGE_BYTES,
-  MAX_SESSIONS,
-  MAX_PENDING_STATUS_PER_CONNECTION,
-  MAX_UNACKNOWLEDGED_MESSAGES,
-  PEER_ERROR_LOG_LINES_PER_SECOND,
-  LOCK_LOSS_LOG_LINES_PER_SECOND,
-  PRE_SESSION_IDLE_MS,
-  PROTOCOL_VERSION,
-  reportHandlerError,
-  SHUTDOWN_DRAIN_MS,
-  STATUS_INLINE_RESOURCES,
-  STATUS_WORK_PER_SLICE,
-} from '@baton/core';
+import type { ClientMessage, Effect, ErrorMessage, ForceReleaseMessage, HelloMessage, Input, RequestId, ResourceLoad, ResourceSnapshot, ServerMessage, StatusMessage, StatusReplyMessage } from '@baton/core';
+import type { Connection, Listener, Transport } from '@baton/transport';
+import { decodeClientMessage, encodeMessage, ErrorCode, LockMachine, MAX_BAD_MESSAGES_PER_SECOND, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_DETACHED_OUTBOX, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_PENDING_STATUS_PER_CONNECTION, MAX_UNACKNOWLEDGED_MESSAGES, PEER_ERROR_LOG_LINES_PER_SECOND, LOCK_LOSS_LOG_LINES_PER_SECOND, PRE_SESSION_IDLE_MS, PROTOCOL_VERSION, SHUTDOWN_DRAIN_MS, STATUS_INLINE_RESOURCES, STATUS_WORK_PER_SLICE } from '@baton/core';
+import { reportHandlerError } from '@baton/transport';
 import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { CoordinatorLogger } from './logger.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Listener, ServerMessage } from '@baton/core';
+import type { ServerMessage } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Coordinator, FileTokenStore } from '../src/index.js';

@@ -3,7 +3,8 @@
  * renewal by every message (3) and shutdown (3.2), spoken raw over the
  * memory transport.
  */
-import type { Listener, ServerMessage } from '@baton/core';
+import type { ServerMessage } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { MAX_UNACKNOWLEDGED_MESSAGES } from '@baton/core';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';

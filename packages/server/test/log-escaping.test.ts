@@ -4,7 +4,7 @@
  * line or reach a terminal raw. Every line the coordinator writes goes
  * through escapeControlCharacters (src/control-characters.ts).
  */
-import type { Listener } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator, escapeControlCharacters } from '../src/index.js';

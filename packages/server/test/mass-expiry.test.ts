@@ -4,7 +4,7 @@
  * delay while work remains (so the event loop serves sockets in between), and
  * a client that renews between slices keeps its session and its lock.
  */
-import type { Listener } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator } from '../src/index.js';

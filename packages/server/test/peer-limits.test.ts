@@ -7,7 +7,7 @@
  * per-host connection limit needs real source addresses and is tested over
  * TCP in apps/server/test/connection-limits.test.ts.
  */
-import type { Listener } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator } from '../src/index.js';

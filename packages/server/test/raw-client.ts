@@ -1,4 +1,5 @@
-import type { Connection, ServerMessage, Transport } from '@baton/core';
+import type { ServerMessage } from '@baton/core';
+import type { Connection, Transport } from '@baton/transport';
 
 /**
  * A protocol-level test client: sends raw text, and lets a test wait for the

@@ -5,7 +5,8 @@
  * null, half a resume pair, which messages renew a lease, try-lock on a full
  * queue, resource names, the status reply's byte budget).
  */
-import type { Effect, HolderSnapshot, Listener, ResourceSnapshot, ServerMessage, SessionSnapshot, WaiterSnapshot } from '@baton/core';
+import type { Effect, HolderSnapshot, ResourceSnapshot, ServerMessage, SessionSnapshot, WaiterSnapshot } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { encodeMessage, ErrorCode, MAX_MESSAGE_BYTES, MAX_RESOURCE_NAME_LENGTH, MAX_STATUS_REPLY_BYTES } from '@baton/core';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';

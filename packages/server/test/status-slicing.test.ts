@@ -7,7 +7,8 @@
  * thresholds are lowered through Coordinator options; time is virtual, so
  * each slice runs when the test fires it.
  */
-import type { Listener, ServerMessage } from '@baton/core';
+import type { ServerMessage } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { MAX_PENDING_STATUS_PER_CONNECTION } from '@baton/core';
 import { memoryTransport } from '@baton/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';

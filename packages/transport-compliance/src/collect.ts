@@ -1,4 +1,4 @@
-import type { Connection } from '@baton/core';
+import type { Connection } from '@baton/transport';
 import { AsyncQueue } from './async-queue.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Connection, Listener, Transport } from '@baton/core';
+import type { Connection, Listener, Transport } from '@baton/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AsyncQueue } from './async-queue.js';
 

@@ -1,4 +1,4 @@
-import type { Listener } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { connect } from '@baton/client';
 import type { BatonClient } from '@baton/client';
 import { Coordinator } from '@baton/server';

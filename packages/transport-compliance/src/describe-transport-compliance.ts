@@ -1,9 +1,11 @@
+import { createServer, type Socket } from 'node:net';
 import { MAX_MESSAGE_BYTES } from '@baton/core';
-import type { Connection } from '@baton/core';
+import type { Connection, TransportErrorCode } from '@baton/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AsyncQueue } from './async-queue.js';
 import { collect } from './collect.js';
 import type { ComplianceTarget } from './compliance-target.js';
+import { LinkProxy } from './link-proxy.js';
 import { messageOfBytes } from './message-of-bytes.js';
 import { TransportHarness } from './transport-harness.js';
 
@@ -21,6 +23,12 @@ const TIMEOUT_SLACK_MS = 2000;
  * instead of at the 60 s default.
  */
 const TEST_TIMEOUT_MS = 20_000;
+
+/** `error` is a TransportError with `code` (docs: @baton/transport's TransportErrorCode). */
+function expectCode(error: Error | undefined, code: TransportErrorCode): void {
+  expect(error, `expected a TransportError with code ${code}`).toBeInstanceOf(Error);
+  expect({ name: error?.name, code: (error as { code?: unknown } | undefined)?.code }, error?.message).toEqual({ name: 'TransportError', code });
+}
 
 /**
  * Registers the transport compliance suite: everything the coordinator and
@@ -382,8 +390,82 @@ export function describeTransportCompliance(target: ComplianceTarget): void {
         const dialing = transport.dial({ host, port, connectTimeoutMs: CONNECT_TIMEOUT_MS });
         // Should the dial wrongly succeed, close the connection so the test leaves nothing open.
         dialing.then((connection) => connection.close(), () => undefined);
-        await expect(dialing).rejects.toBeInstanceOf(Error);
+        const failure = await dialing.then(
+          () => undefined,
+          (error: unknown) => error as Error,
+        );
+        expectCode(failure, target.nothingListening ?? 'CONNECT_REFUSED');
         expect(Date.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS + TIMEOUT_SLACK_MS);
+      });
+
+      it.runIf(target.handshake === true)('rejects with CONNECT_TIMEOUT when a TCP server accepts but never answers the handshake', async () => {
+        const silent = createServer(() => undefined);
+        const held: Socket[] = [];
+        silent.on('connection', (socket) => held.push(socket));
+        await new Promise<void>((resolve) => silent.listen(0, host, resolve));
+        try {
+          const port = (silent.address() as { port: number }).port;
+          const dialing = transport.dial({ host, port, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+          dialing.then((connection) => connection.close(), () => undefined);
+          const failure = await dialing.then(
+            () => undefined,
+            (error: unknown) => error as Error,
+          );
+          expectCode(failure, 'CONNECT_TIMEOUT');
+        } finally {
+          for (const socket of held) socket.destroy();
+          await new Promise<void>((resolve) => silent.close(() => resolve()));
+        }
+      });
+    });
+
+    describe('errors with stable codes', () => {
+      it('MESSAGE_TOO_LARGE on the end that received a message over its limit, either way', async () => {
+        const fromClient = await harness.connect({ maxMessageBytes: SMALL_LIMIT });
+        const serverSide = collect(fromClient.server);
+        collect(fromClient.client);
+        fromClient.client.send(messageOfBytes(SMALL_LIMIT + 1));
+        expectCode(await serverSide.closed, 'MESSAGE_TOO_LARGE');
+
+        const fromServer = await harness.connect({ maxMessageBytes: SMALL_LIMIT });
+        const clientSide = collect(fromServer.client);
+        collect(fromServer.server);
+        fromServer.server.send(messageOfBytes(SMALL_LIMIT + 1));
+        expectCode(await clientSide.closed, 'MESSAGE_TOO_LARGE');
+      });
+
+      it.runIf(target.overTcp === true)('PEER_GONE on both ends when the link under the connection is reset', async () => {
+        const { listener, accepted } = await harness.listen();
+        const proxy = await LinkProxy.start(listener.port, host);
+        try {
+          const clientSide = collect(await harness.dial(proxy.port));
+          const serverSide = collect(await accepted.next());
+          clientSide.connection.send('"over the proxy"');
+          expect(await serverSide.next()).toBe('"over the proxy"');
+          proxy.reset();
+          expectCode(await serverSide.closed, 'PEER_GONE');
+          expectCode(await clientSide.closed, 'PEER_GONE');
+        } finally {
+          await proxy.close();
+        }
+      });
+
+      const heartbeat = target.heartbeat;
+      it.runIf(heartbeat !== undefined)(`HEARTBEAT_TIMEOUT on the ${heartbeat?.side ?? ''} end when the link freezes (the peer is stopped, or cut off)`, async () => {
+        const beating = new TransportHarness(heartbeat!.transport, host);
+        const { listener, accepted } = await beating.listen();
+        const proxy = await LinkProxy.start(listener.port, host);
+        try {
+          const clientSide = collect(await beating.dial(proxy.port));
+          const serverSide = collect(await accepted.next());
+          clientSide.connection.send('"before the freeze"');
+          expect(await serverSide.next()).toBe('"before the freeze"');
+          proxy.freeze();
+          expectCode(await (heartbeat!.side === 'dialing' ? clientSide : serverSide).closed, 'HEARTBEAT_TIMEOUT');
+        } finally {
+          await beating.closeAll();
+          await proxy.close();
+        }
       });
     });
   });

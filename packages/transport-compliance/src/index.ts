@@ -15,6 +15,7 @@ export { describeLockCompliance } from './describe-lock-compliance.js';
 export { describeBackpressureCompliance, type BackpressureTarget, type PausedPeer } from './describe-backpressure-compliance.js';
 export { AsyncQueue } from './async-queue.js';
 export { collect, UNDECODABLE_PREFIX, type CollectedConnection } from './collect.js';
+export { LinkProxy } from './link-proxy.js';
 export { messageOfBytes } from './message-of-bytes.js';
 export {
   TransportHarness,

@@ -1,4 +1,4 @@
-import type { Connection, Listener, ListenOptions, Transport } from '@baton/core';
+import type { Connection, Listener, ListenOptions, Transport } from '@baton/transport';
 import { AsyncQueue } from './async-queue.js';
 
 /** Listen options a test may choose; host and port come from the harness. */

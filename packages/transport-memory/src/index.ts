@@ -10,7 +10,7 @@
  * const connection = await memoryTransport.dial({ host: '127.0.0.1', port: listener.port });
  * ```
  */
-export { MemoryTransport, memoryTransport } from './memory-transport.js';
+export { createMemoryTransport, MemoryTransport, memoryTransport } from './memory-transport.js';
 export { MemoryListener } from './memory-listener.js';
 export { MemoryConnection, type MemoryEndOptions } from './memory-connection.js';
 export { PortRegistry } from './port-registry.js';

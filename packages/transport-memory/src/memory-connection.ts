@@ -1,5 +1,5 @@
-import { Inbox } from '@baton/core';
-import type { Connection, ConnectionHandlers } from '@baton/core';
+import { connectionIds, Inbox, TransportError, TransportErrorCode } from '@baton/transport';
+import type { Connection, ConnectionHandlers } from '@baton/transport';
 
 /** How one end of a memory connection treats what it receives. */
 export interface MemoryEndOptions {
@@ -13,7 +13,7 @@ export interface MemoryEndOptions {
   onGone?: (() => void) | undefined;
 }
 
-let connectionCount = 0;
+const nextConnectionId = connectionIds('memory');
 
 /**
  * One end of an in-process connection. Two of them, made by
@@ -34,8 +34,7 @@ export class MemoryConnection implements Connection {
   #open = true;
 
   private constructor(options: MemoryEndOptions) {
-    connectionCount += 1;
-    this.id = `memory-${connectionCount}`;
+    this.id = nextConnectionId();
     this.remoteAddress = options.remoteAddress;
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#oversizedReply = options.oversizedReply;
@@ -92,7 +91,7 @@ export class MemoryConnection implements Connection {
     }
     // Messages that arrived before the oversized one were valid and are still
     // delivered (dropping, say, a release would be worse than the extra work).
-    this.#shutDown(new Error(`message larger than ${this.#maxMessageBytes} bytes; connection closed`));
+    this.#shutDown(new TransportError(TransportErrorCode.MESSAGE_TOO_LARGE, `message larger than ${this.#maxMessageBytes} bytes; connection closed`));
   }
 
   /**
@@ -101,7 +100,7 @@ export class MemoryConnection implements Connection {
    * Only the end that closed carries an error; the peer sees a clean close,
    * as a socket peer sees a plain end of stream.
    */
-  #shutDown(localError: Error | undefined): void {
+  #shutDown(localError: TransportError | undefined): void {
     this.#open = false;
     this.#inbox.close(localError);
     this.#onGone?.();

@@ -1,5 +1,6 @@
 import { MAX_MESSAGE_BYTES } from '@baton/core';
-import type { DialOptions, Listener, ListenOptions } from '@baton/core';
+import type { DialOptions, Listener, ListenOptions } from '@baton/transport';
+import { TransportError, TransportErrorCode } from '@baton/transport';
 import { MemoryConnection } from './memory-connection.js';
 
 /**
@@ -29,7 +30,7 @@ export class MemoryListener implements Listener {
    */
   accept(dialOptions: DialOptions): MemoryConnection {
     if (this.#closed) {
-      throw Object.assign(new Error(`connect ECONNREFUSED ${this.url}`), { code: 'ECONNREFUSED' });
+      throw new TransportError(TransportErrorCode.CONNECT_REFUSED, `connect ECONNREFUSED ${this.url}`);
     }
     const [dialing, accepting] = MemoryConnection.pair(
       {

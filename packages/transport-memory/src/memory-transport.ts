@@ -1,4 +1,5 @@
-import type { Connection, DialOptions, Listener, ListenOptions, Transport } from '@baton/core';
+import type { Connection, DialOptions, Listener, ListenOptions, Transport } from '@baton/transport';
+import { formatHost, TransportError, TransportErrorCode } from '@baton/transport';
 import { MemoryListener } from './memory-listener.js';
 import { PortRegistry } from './port-registry.js';
 
@@ -31,14 +32,14 @@ export class MemoryTransport implements Transport {
 
   /**
    * Connects to the listener bound to `options.port`, or rejects with an
-   * `ECONNREFUSED` error at once when there is none: the answer is known
+   * `CONNECT_REFUSED` error at once when there is none: the answer is known
    * immediately, so `connectTimeoutMs` never comes into play.
    */
   dial(options: DialOptions): Promise<Connection> {
     const listener = this.#ports.lookup(options.port);
     if (listener === undefined) {
       const address = `${this.scheme}://${formatHost(options.host)}:${options.port}`;
-      return Promise.reject(Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' }));
+      return Promise.reject(new TransportError(TransportErrorCode.CONNECT_REFUSED, `connect ECONNREFUSED ${address}`));
     }
     return new Promise((resolve) => {
       resolve(listener.accept(options));
@@ -46,10 +47,13 @@ export class MemoryTransport implements Transport {
   }
 }
 
-/** Puts an IPv6 literal in brackets so `host:port` stays unambiguous. */
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
+/**
+ * A memory transport with a port table of its own: its listeners are found
+ * only by its own dials (tests that must not see each other's ports).
+ */
+export function createMemoryTransport(): MemoryTransport {
+  return new MemoryTransport();
 }
 
 /** The process-wide memory transport. */
-export const memoryTransport = new MemoryTransport();
+export const memoryTransport: MemoryTransport = createMemoryTransport();

@@ -1,6 +1,6 @@
-import type { Connection, ConnectionHandlers } from '@baton/core';
+import type { Connection, ConnectionHandlers } from '@baton/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryTransport, memoryTransport, PortRegistry, type MemoryListener } from '../src/index.js';
+import { createMemoryTransport, MemoryTransport, memoryTransport, PortRegistry, type MemoryListener } from '../src/index.js';
 
 // The full compliance suite for this transport runs in
 // @baton/transport-compliance (test/memory-transport.test.ts), which depends
@@ -74,9 +74,9 @@ describe('memory transport', () => {
     );
   });
 
-  it('refuses a dial to a port nobody listens on with ECONNREFUSED', async () => {
-    await expect(new MemoryTransport().dial({ host: '127.0.0.1', port: 50000 })).rejects.toMatchObject({
-      code: 'ECONNREFUSED',
+  it('refuses a dial to a port nobody listens on with CONNECT_REFUSED', async () => {
+    await expect(createMemoryTransport().dial({ host: '127.0.0.1', port: 50000 })).rejects.toMatchObject({
+      name: 'TransportError', code: 'CONNECT_REFUSED', message: expect.stringContaining('ECONNREFUSED') as unknown,
     });
   });
 

@@ -8,7 +8,7 @@
  * // from a shell: nc 127.0.0.1 <listener.port>
  * ```
  */
-export { TcpTransport, tcpTransport, DEFAULT_CONNECT_TIMEOUT_MS } from './tcp-transport.js';
+export { createTcpTransport, TcpTransport, tcpTransport, DEFAULT_CONNECT_TIMEOUT_MS } from './tcp-transport.js';
 export { TcpListener } from './tcp-listener.js';
 export { TcpConnection, DEFAULT_CLOSE_GRACE_MS, type TcpConnectionOptions } from './tcp-connection.js';
 export { LineDecoder, type DecodedLines } from './line-decoder.js';

@@ -1,8 +1,8 @@
-import { Inbox, MAX_UNSENT_BYTES_BEFORE_PAUSE, MAX_UNSENT_BYTES_PER_CONNECTION } from '@baton/core';
+import { MAX_UNSENT_BYTES_BEFORE_PAUSE, MAX_UNSENT_BYTES_PER_CONNECTION } from '@baton/core';
+import { asTransportError, codeOfSocketError, connectionIds, formatHostAndPort, Inbox, TransportError, TransportErrorCode } from '@baton/transport';
 import type { Socket } from 'node:net';
-import type { Connection, ConnectionHandlers } from '@baton/core';
+import type { Connection, ConnectionHandlers } from '@baton/transport';
 import { LineDecoder } from './line-decoder.js';
-import { formatSocketAddress } from './socket-address.js';
 
 /** How a {@link TcpConnection} treats what it receives. */
 export interface TcpConnectionOptions {
@@ -29,7 +29,7 @@ const WRITE_BATCH_CHARACTERS = 64 * 1024;
 /** Default for {@link TcpConnectionOptions.closeGraceMs}. */
 export const DEFAULT_CLOSE_GRACE_MS = 2000;
 
-let connectionCount = 0;
+const nextConnectionId = connectionIds('tcp');
 
 /**
  * One Baton connection over a TCP socket: one message per line.
@@ -76,14 +76,13 @@ export class TcpConnection implements Connection {
   /** Once set, sends are dropped and input is ignored: the connection is on its way out. */
   #closing = false;
   /** Why the connection failed, if it did; reported with onClose. */
-  #error: Error | undefined;
+  #error: TransportError | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
 
   /** Wraps a connected socket. Data is not read until this constructor attaches its listener. */
   constructor(socket: Socket, options: TcpConnectionOptions) {
-    connectionCount += 1;
-    this.id = `tcp-${connectionCount}`;
-    this.remoteAddress = formatSocketAddress(socket.remoteAddress, socket.remotePort);
+    this.id = nextConnectionId();
+    this.remoteAddress = formatHostAndPort(socket.remoteAddress, socket.remotePort);
     this.#socket = socket;
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#decoder = new LineDecoder(options.maxMessageBytes);
@@ -106,7 +105,7 @@ export class TcpConnection implements Connection {
       this.#dropOutgoing();
     });
     socket.on('error', (error) => {
-      this.#error ??= error;
+      this.#error ??= asTransportError(error, codeOfSocketError(error, false));
     });
     socket.on('close', () => {
       this.#closing = true;
@@ -197,7 +196,7 @@ export class TcpConnection implements Connection {
       return;
     }
     if (this.#decoder.oversized) {
-      this.#error ??= new Error(`message larger than ${this.#maxMessageBytes} bytes; connection closed`);
+      this.#error ??= new TransportError(TransportErrorCode.MESSAGE_TOO_LARGE, `message larger than ${this.#maxMessageBytes} bytes; connection closed`);
       // Lines before the oversized one were valid and are still delivered.
       const reply = this.#oversizedReply;
       this.#end(reply === undefined || reply.length === 0 ? '' : `${reply}\n`);
@@ -262,7 +261,8 @@ export class TcpConnection implements Connection {
 
   /** The peer reads nothing: drop what waits, close, and say why. */
   #failUnread(): void {
-    this.#error ??= new Error(
+    this.#error ??= new TransportError(
+      TransportErrorCode.PEER_NOT_READING,
       `the peer is not reading: ${String(this.#socket.writableLength)} bytes unsent (limit ${String(this.#maxUnsentBytes)}); connection closed`,
     );
     this.#closing = true;

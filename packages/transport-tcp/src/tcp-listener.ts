@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'node:net';
-import type { Listener } from '@baton/core';
-import { formatHost } from './socket-address.js';
+import type { Listener } from '@baton/transport';
+import { formatHost } from '@baton/transport';
 import { TcpConnection, type TcpConnectionOptions } from './tcp-connection.js';
 
 /**

@@ -1,7 +1,7 @@
 import { connect, createServer } from 'node:net';
 import { MAX_MESSAGE_BYTES } from '@baton/core';
-import type { Connection, DialOptions, Listener, ListenOptions, Transport } from '@baton/core';
-import { formatSocketAddress } from './socket-address.js';
+import type { Connection, DialOptions, Listener, ListenOptions, Transport } from '@baton/transport';
+import { asTransportError, codeOfSocketError, formatHostAndPort, TransportError, TransportErrorCode } from '@baton/transport';
 import { TcpConnection } from './tcp-connection.js';
 import { TcpListener } from './tcp-listener.js';
 
@@ -42,31 +42,38 @@ export class TcpTransport implements Transport {
   }
 
   /**
-   * Connects, or rejects with the socket error (ECONNREFUSED when nothing
-   * listens) or with an `ETIMEDOUT` error after `connectTimeoutMs`.
+   * Connects, or rejects with a TransportError: `CONNECT_REFUSED` (the
+   * socket error, ECONNREFUSED when nothing listens, is its cause) or
+   * `CONNECT_TIMEOUT` after `connectTimeoutMs`.
    */
   dial(options: DialOptions): Promise<Connection> {
     const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const socket = connect({ host: options.host, port: options.port, noDelay: true });
-      const fail = (error: Error): void => {
+      const fail = (error: TransportError): void => {
         clearTimeout(timer);
         socket.destroy();
         reject(error);
       };
       const timer = setTimeout(() => {
-        const address = formatSocketAddress(options.host, options.port);
-        fail(Object.assign(new Error(`connect ETIMEDOUT ${address} after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+        const address = formatHostAndPort(options.host, options.port);
+        fail(new TransportError(TransportErrorCode.CONNECT_TIMEOUT, `connect ETIMEDOUT ${address} after ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once('error', fail);
+      const refused = (error: Error): void => fail(asTransportError(error, codeOfSocketError(error, true)));
+      socket.once('error', refused);
       socket.once('connect', () => {
         clearTimeout(timer);
-        socket.off('error', fail);
+        socket.off('error', refused);
         resolve(new TcpConnection(socket, { maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES }));
       });
     });
   }
 }
 
+/** A TCP transport (it has no options of its own: limits come with each listen and dial). */
+export function createTcpTransport(): TcpTransport {
+  return new TcpTransport();
+}
+
 /** The shared TCP transport. */
-export const tcpTransport = new TcpTransport();
+export const tcpTransport: TcpTransport = createTcpTransport();

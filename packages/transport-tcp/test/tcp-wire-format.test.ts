@@ -1,4 +1,4 @@
-import type { Connection } from '@baton/core';
+import type { Connection } from '@baton/transport';
 import { collect, TransportHarness, UNDECODABLE_PREFIX, type CollectedConnection } from '@baton/transport-compliance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tcpTransport } from '../src/index.js';

@@ -1,4 +1,4 @@
-import type { Listener, Transport } from '@baton/core';
+import type { Listener, Transport } from '@baton/transport';
 import { dialWebSocket } from './dial-websocket.js';
 import type { WebSocketFactory, WebSocketLike } from './websocket-like.js';
 import type { WsClientConnection } from './ws-client-connection.js';
@@ -53,5 +53,10 @@ function globalWebSocket(url: string): WebSocketLike {
   return new constructor(url);
 }
 
+/** A WebSocket transport for browsers (dial only), through the global WebSocket unless given `createWebSocket`. */
+export function createBrowserWsTransport(options: BrowserWsTransportOptions = {}): BrowserWsTransport {
+  return new BrowserWsTransport(options);
+}
+
 /** `ws://` through the global WebSocket. */
-export const browserWsTransport: BrowserWsTransport = new BrowserWsTransport();
+export const browserWsTransport: BrowserWsTransport = createBrowserWsTransport();

@@ -10,7 +10,7 @@
  * const connection = await dialWebSocket((url) => new WebSocket(url), { host: location.hostname, port: 7070 });
  * ```
  */
-export { BrowserWsTransport, browserWsTransport, type BrowserWsTransportOptions } from './browser-ws-transport.js';
+export { BrowserWsTransport, browserWsTransport, createBrowserWsTransport, type BrowserWsTransportOptions } from './browser-ws-transport.js';
 export * from './defaults.js';
 export { CloseCode, closeError } from './close-codes.js';
 export { dialWebSocket } from './dial-websocket.js';

@@ -1,6 +1,4 @@
-let nextConnectionNumber = 1;
+import { connectionIds } from '@baton/transport';
 
-/** `ws-17`: unique within the process across both ends, so an in-process client and server never share an id. */
-export function nextConnectionId(): string {
-  return `ws-${String(nextConnectionNumber++)}`;
-}
+/** `ws-17`: one numbering for both ends of this transport (see connectionIds). */
+export const nextConnectionId: () => string = connectionIds('ws');

@@ -1,14 +1,16 @@
 import { MAX_MESSAGE_BYTES } from '@baton/core';
+import { formatHostAndPort, TransportError, TransportErrorCode } from '@baton/transport';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './defaults.js';
-import { hostAndPort, webSocketUrl } from './websocket-url.js';
+import { webSocketUrl } from './websocket-url.js';
 import type { WebSocketFactory } from './websocket-like.js';
 import { WsClientConnection } from './ws-client-connection.js';
 import type { WsDialOptions } from './ws-options.js';
 
 /**
  * Opens a WebSocket with `createWebSocket` and resolves once it is open.
- * Rejects when the handshake fails or does not finish within
- * `connectTimeoutMs`. It takes the factory instead of importing `ws`, so
+ * Rejects with `CONNECT_REFUSED` when the handshake fails (nothing
+ * listens, or the server refuses the upgrade) and `CONNECT_TIMEOUT` when it
+ * does not finish within `connectTimeoutMs`. It takes the factory instead of importing `ws`, so
  * the same code dials from a browser (`(url) => new WebSocket(url)`).
  */
 export function dialWebSocket(createWebSocket: WebSocketFactory, options: WsDialOptions): Promise<WsClientConnection> {
@@ -19,14 +21,14 @@ export function dialWebSocket(createWebSocket: WebSocketFactory, options: WsDial
     let settled = false;
     let failure: Error | undefined;
     const socket = createWebSocket(url);
-    const fail = (error: Error): void => {
+    const fail = (error: TransportError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       reject(error);
     };
     const timer = setTimeout(() => {
-      fail(new Error(`no WebSocket server answered at ${url} within ${String(timeoutMs)} ms`));
+      fail(new TransportError(TransportErrorCode.CONNECT_TIMEOUT, `no WebSocket server answered at ${url} within ${String(timeoutMs)} ms`));
       socket.close();
     }, timeoutMs);
     socket.addEventListener('error', (event) => {
@@ -34,13 +36,13 @@ export function dialWebSocket(createWebSocket: WebSocketFactory, options: WsDial
     });
     socket.addEventListener('close', (event) => {
       const reason = failure === undefined ? `closed with code ${String(event.code)}` : failure.message;
-      fail(new Error(`could not open a WebSocket to ${url}: ${reason}`, { cause: failure }));
+      fail(new TransportError(TransportErrorCode.CONNECT_REFUSED, `could not open a WebSocket to ${url}: ${reason}`, { cause: failure }));
     });
     socket.addEventListener('open', () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(new WsClientConnection(socket, hostAndPort(options.host, options.port), maxMessageBytes));
+      resolve(new WsClientConnection(socket, formatHostAndPort(options.host, options.port), maxMessageBytes));
     });
   });
 }

@@ -13,6 +13,6 @@
 export * from './browser.js';
 export { WsServerConnection, type WsServerConnectionOptions } from './ws-server-connection.js';
 export { WebSocketListener, createWebSocketListener, type WebSocketListenOptions } from './websocket-listener.js';
-export { WsTransport, wsTransport } from './ws-transport.js';
+export { createWsTransport, WsTransport, wsTransport, type WsTransportOptions } from './ws-transport.js';
 export { FORBIDDEN_ORIGIN_RESPONSE, isOriginAllowed } from './origin-policy.js';
 export { createHandshakeBoundedServer } from './http-server.js';

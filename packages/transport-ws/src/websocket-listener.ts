@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MAX_MESSAGE_BYTES, type Connection, type Listener, type ListenOptions } from '@baton/core';
+import { MAX_MESSAGE_BYTES } from '@baton/core';
+import { type Connection, type Listener, type ListenOptions } from '@baton/transport';
 import { WebSocketServer } from 'ws';
 import {
   CLOSE_HANDSHAKE_TIMEOUT_MS,

@@ -1,5 +1,5 @@
-import { Inbox } from '@baton/core';
-import type { Connection, ConnectionHandlers } from '@baton/core';
+import { Inbox, TransportError, TransportErrorCode } from '@baton/transport';
+import type { Connection, ConnectionHandlers } from '@baton/transport';
 import { CloseCode, closeError } from './close-codes.js';
 import { nextConnectionId } from './connection-id.js';
 import { utf8ByteLength } from './utf8-byte-length.js';
@@ -20,7 +20,7 @@ export class WsClientConnection implements Connection {
   readonly #delivery = new Inbox();
   #state: ClientState = 'open';
   /** Why this side ended the connection, when it was not a plain close(). */
-  #error: Error | undefined;
+  #error: TransportError | undefined;
 
   /** @param socket An open socket; listeners are attached at once, so no message is missed. */
   constructor(socket: WebSocketLike, remoteAddress: string, maxMessageBytes: number) {
@@ -56,7 +56,8 @@ export class WsClientConnection implements Connection {
     if (text === undefined) return;
     const bytes = utf8ByteLength(text);
     if (bytes > this.#maxMessageBytes) {
-      this.#error = new Error(
+      this.#error = new TransportError(
+        TransportErrorCode.MESSAGE_TOO_LARGE,
         `a message of ${String(bytes)} bytes exceeds the limit of ${String(this.#maxMessageBytes)} bytes`,
       );
       this.#state = 'closing';
@@ -66,7 +67,7 @@ export class WsClientConnection implements Connection {
     this.#delivery.pushFromEventLoop(text);
   }
 
-  #finish(error: Error | undefined): void {
+  #finish(error: TransportError | undefined): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#delivery.close(error);
@@ -90,7 +91,8 @@ function closeAsTooBig(socket: WebSocketLike): void {
   }
 }
 
-function toError(error: unknown, message: string | undefined): Error {
-  if (error instanceof Error) return error;
-  return new Error(message ?? 'WebSocket error');
+/** A socket error event: the link failed under the connection (a reset, a broken pipe). */
+function toError(error: unknown, message: string | undefined): TransportError {
+  const text = error instanceof Error ? error.message : (message ?? 'WebSocket error');
+  return new TransportError(TransportErrorCode.PEER_GONE, text, { cause: error });
 }

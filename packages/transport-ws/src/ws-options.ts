@@ -1,4 +1,4 @@
-import type { DialOptions } from '@baton/core';
+import type { DialOptions } from '@baton/transport';
 
 export interface WsDialOptions extends DialOptions {
   /** HTTP path of the WebSocket endpoint. Default `/`. */

@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { Inbox, MAX_UNSENT_BYTES_BEFORE_PAUSE, MAX_UNSENT_BYTES_PER_CONNECTION } from '@baton/core';
+import { MAX_UNSENT_BYTES_BEFORE_PAUSE, MAX_UNSENT_BYTES_PER_CONNECTION } from '@baton/core';
+import { formatHostAndPort, Inbox, TransportError, TransportErrorCode } from '@baton/transport';
 import type { IncomingMessage } from 'node:http';
-import type { Connection, ConnectionHandlers } from '@baton/core';
+import type { Connection, ConnectionHandlers } from '@baton/transport';
 import type { RawData, WebSocket } from 'ws';
-import { CloseCode, closeError } from './close-codes.js';
+import { CloseCode, closeError, errorOfWebSocket } from './close-codes.js';
 import { nextConnectionId } from './connection-id.js';
-import { hostAndPort } from './websocket-url.js';
 
 type ServerState = 'open' | 'closing' | 'closed';
 
@@ -39,7 +39,7 @@ export class WsServerConnection implements Connection {
   readonly #delivery = new Inbox();
   #state: ServerState = 'open';
   /** Why this side ended the connection, when it was not a plain close(). */
-  #error: Error | undefined;
+  #error: TransportError | undefined;
   /** Whether the peer showed signs of life since the last ping. */
   #alive = true;
   readonly #maxUnsentBytesBeforePause: number;
@@ -60,14 +60,14 @@ export class WsServerConnection implements Connection {
     // The TCP socket under the WebSocket: its 'drain' resumes reading.
     request.socket.on('drain', () => this.#resumeReading());
     const { remoteAddress, remotePort } = request.socket;
-    this.remoteAddress = remoteAddress === undefined ? 'unknown' : hostAndPort(remoteAddress, remotePort ?? 0);
+    this.remoteAddress = formatHostAndPort(remoteAddress, remoteAddress === undefined ? undefined : (remotePort ?? 0));
     socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
     socket.on('pong', () => {
       this.#alive = true;
     });
     // Without an 'error' listener ws would turn protocol errors into uncaught exceptions.
     socket.on('error', (error) => {
-      this.#error ??= error;
+      this.#error ??= errorOfWebSocket(error);
     });
     this.closed = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
@@ -82,7 +82,7 @@ export class WsServerConnection implements Connection {
     this.#socket.send(message);
     const unsent = this.#socket.bufferedAmount;
     if (unsent > this.#maxUnsentBytes) {
-      this.#error ??= new Error(`the peer is not reading: ${String(unsent)} bytes unsent (limit ${String(this.#maxUnsentBytes)}); connection closed`);
+      this.#error ??= new TransportError(TransportErrorCode.PEER_NOT_READING, `the peer is not reading: ${String(unsent)} bytes unsent (limit ${String(this.#maxUnsentBytes)}); connection closed`);
       this.#socket.terminate();
       return;
     }
@@ -126,7 +126,7 @@ export class WsServerConnection implements Connection {
   checkAlive(intervalMs: number): void {
     if (this.#state === 'closed') return;
     if (!this.#alive) {
-      this.#error ??= new Error(`the peer did not answer a ping within ${String(intervalMs)} ms`);
+      this.#error ??= new TransportError(TransportErrorCode.HEARTBEAT_TIMEOUT, `the peer did not answer a ping within ${String(intervalMs)} ms`);
       this.#socket.terminate();
       return;
     }
@@ -163,7 +163,8 @@ export class WsServerConnection implements Connection {
     if (this.#error !== undefined) return;
     const { maxMessageBytes, oversizedReply } = this.#options;
     if (bytes.length > maxMessageBytes) {
-      this.#error = new Error(
+      this.#error = new TransportError(
+        TransportErrorCode.MESSAGE_TOO_LARGE,
         `a message of ${String(bytes.length)} bytes exceeds the limit of ${String(maxMessageBytes)} bytes`,
       );
       if (oversizedReply !== undefined && this.#state === 'open') this.#socket.send(oversizedReply);
@@ -177,7 +178,7 @@ export class WsServerConnection implements Connection {
     else this.#delivery.pushUndecodable(`a message of ${String(bytes.length)} bytes is not valid UTF-8`);
   }
 
-  #finish(error: Error | undefined): void {
+  #finish(error: TransportError | undefined): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#delivery.close(error);

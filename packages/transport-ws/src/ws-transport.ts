@@ -1,4 +1,4 @@
-import type { Transport } from '@baton/core';
+import type { Transport } from '@baton/transport';
 import { MAX_MESSAGE_BYTES } from '@baton/core';
 import { WebSocket } from 'ws';
 import { OVERSIZED_MESSAGE_READ_FACTOR } from './defaults.js';
@@ -15,19 +15,24 @@ import type { WsDialOptions } from './ws-options.js';
 export class WsTransport implements Transport {
   readonly scheme = 'ws';
   readonly #allowedOrigins: readonly string[] | undefined;
+  readonly #pingIntervalMs: number | undefined;
 
   /**
    * @param options.allowedOrigins web page origins every listener of this
    * transport lets in besides same-origin pages (see isOriginAllowed), for
    * embedders whose pages are served from another port:
-   * `coordinator.listen(new WsTransport({ allowedOrigins: ['http://127.0.0.1:3000'] }), …)`.
+   * `coordinator.listen(createWsTransport({ allowedOrigins: ['http://127.0.0.1:3000'] }), …)`.
+   * @param options.pingIntervalMs how often every listener of this
+   * transport pings its peers, unless a listen sets its own (see
+   * WebSocketListenOptions.pingIntervalMs).
    */
-  constructor(options: { allowedOrigins?: readonly string[] } = {}) {
+  constructor(options: WsTransportOptions = {}) {
     this.#allowedOrigins = options.allowedOrigins;
+    this.#pingIntervalMs = options.pingIntervalMs;
   }
 
   listen(options: WebSocketListenOptions): Promise<WebSocketListener> {
-    return createWebSocketListener({ allowedOrigins: this.#allowedOrigins, ...options });
+    return createWebSocketListener({ allowedOrigins: this.#allowedOrigins, pingIntervalMs: this.#pingIntervalMs, ...options });
   }
 
   dial(options: WsDialOptions): Promise<WsClientConnection> {
@@ -40,5 +45,18 @@ export class WsTransport implements Transport {
   }
 }
 
+/** Settings of a {@link WsTransport} that apply to every listener it opens. */
+export interface WsTransportOptions {
+  /** Web page origins let in besides same-origin pages (see isOriginAllowed). */
+  allowedOrigins?: readonly string[];
+  /** How often peers are pinged (a peer that misses a ping is closed with HEARTBEAT_TIMEOUT). */
+  pingIntervalMs?: number;
+}
+
+/** A WebSocket transport for Node.js. */
+export function createWsTransport(options: WsTransportOptions = {}): WsTransport {
+  return new WsTransport(options);
+}
+
 /** The WebSocket transport for Node.js. */
-export const wsTransport: WsTransport = new WsTransport();
+export const wsTransport: WsTransport = createWsTransport();

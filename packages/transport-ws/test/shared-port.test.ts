@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Connection, Listener, Transport } from '@baton/core';
+import type { Connection, Listener, Transport } from '@baton/transport';
 import { AsyncQueue, collect, describeLockCompliance } from '@baton/transport-compliance';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';

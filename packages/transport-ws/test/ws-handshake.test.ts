@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { Listener } from '@baton/core';
+import type { Listener } from '@baton/transport';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isOriginAllowed, WS_HANDSHAKE_TIMEOUT_MS, WsTransport, wsTransport } from '../src/index.js';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Connection, Listener } from '@baton/core';
+import type { Connection, Listener } from '@baton/transport';
 import { AsyncQueue, UNDECODABLE_PREFIX, collect } from '@baton/transport-compliance';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';

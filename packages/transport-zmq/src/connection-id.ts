@@ -1,6 +1,4 @@
-let nextConnectionNumber = 1;
+import { connectionIds } from '@baton/transport';
 
-/** `zmq-17`: unique within the process across both ends, so logs of an in-process client and server never mix ids. */
-export function nextConnectionId(): string {
-  return `zmq-${String(nextConnectionNumber++)}`;
-}
+/** `zmq-17`: one numbering for both ends of this transport (see connectionIds). */
+export const nextConnectionId: () => string = connectionIds('zmq');

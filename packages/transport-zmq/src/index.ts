@@ -27,4 +27,4 @@ export type { ZmqDialOptions, ZmqHeartbeatOptions, ZmqListenOptions } from './zm
 export { ZmqClientConnection } from './zmq-client-connection.js';
 export { ZmqServerConnection } from './zmq-server-connection.js';
 export { ZmqListener } from './zmq-listener.js';
-export { ZmqTransport, zmqTransport } from './zmq-transport.js';
+export { createZmqTransport, ZmqTransport, zmqTransport } from './zmq-transport.js';

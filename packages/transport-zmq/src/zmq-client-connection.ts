@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { Inbox, MAX_MESSAGE_BYTES, reportHandlerError, type Connection, type ConnectionHandlers } from '@baton/core';
+import { MAX_MESSAGE_BYTES } from '@baton/core';
+import { asTransportError, formatHostAndPort, Inbox, reportHandlerError, TransportError, TransportErrorCode, type Connection, type ConnectionHandlers } from '@baton/transport';
 import { Dealer } from 'zeromq';
 import {
   ControlFrameType,
@@ -21,7 +22,7 @@ import {
   OVERSIZED_FRAME_READ_FACTOR,
 } from './defaults.js';
 import { OrderedSender } from './ordered-sender.js';
-import { hostAndPort, isIpv6Host, tcpEndpoint } from './zmq-endpoint.js';
+import { isIpv6Host, tcpEndpoint } from './zmq-endpoint.js';
 import type { ZmqDialOptions } from './zmq-options.js';
 
 type ClientState = 'handshaking' | 'open' | 'closing' | 'closed';
@@ -68,7 +69,7 @@ export class ZmqClientConnection implements Connection {
 
   private constructor(options: ZmqDialOptions) {
     this.#endpoint = tcpEndpoint(options.host, options.port);
-    this.remoteAddress = hostAndPort(options.host, options.port);
+    this.remoteAddress = formatHostAndPort(options.host, options.port);
     this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
@@ -112,7 +113,7 @@ export class ZmqClientConnection implements Connection {
   #handshake(timeoutMs: number): Promise<ZmqClientConnection> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#abortDial(new Error(`no Baton server answered on ${this.#endpoint} within ${String(timeoutMs)} ms`));
+        this.#abortDial(new TransportError(TransportErrorCode.CONNECT_TIMEOUT, `no Baton server answered on ${this.#endpoint} within ${String(timeoutMs)} ms`));
       }, timeoutMs);
       this.#pendingDial = { resolve: () => resolve(this), reject, timer };
       try {
@@ -120,7 +121,7 @@ export class ZmqClientConnection implements Connection {
         void this.#receiveLoop();
         this.#dealer.connect(this.#endpoint);
       } catch (error) {
-        this.#abortDial(error instanceof Error ? error : new Error(String(error)));
+        this.#abortDial(asTransportError(error, TransportErrorCode.CONNECT_REFUSED));
         return;
       }
       // Queued in the DEALER until the TCP connection is up, however late that is.
@@ -128,7 +129,7 @@ export class ZmqClientConnection implements Connection {
     });
   }
 
-  #abortDial(error: Error): void {
+  #abortDial(error: TransportError): void {
     const pending = this.#pendingDial;
     if (pending === undefined) return;
     this.#pendingDial = undefined;
@@ -164,7 +165,7 @@ export class ZmqClientConnection implements Connection {
         }
       }
     } catch (error) {
-      this.#serverLost(new Error('the ZeroMQ socket failed', { cause: error }));
+      this.#serverLost(new TransportError(TransportErrorCode.LOCAL_FAILURE, 'the ZeroMQ socket failed', { cause: error }));
     }
   }
 
@@ -174,7 +175,7 @@ export class ZmqClientConnection implements Connection {
     if (!isControlFrame(frame)) {
       if (frame.length > this.#maxMessageBytes) {
         const reason = `a message of ${String(frame.length)} bytes exceeds the limit of ${String(this.#maxMessageBytes)} bytes`;
-        this.#finish(new Error(reason), goodbyeFrame(reason));
+        this.#finish(new TransportError(TransportErrorCode.MESSAGE_TOO_LARGE, reason), goodbyeFrame(reason));
         return;
       }
       // Anything before WELCOME is buffered by the delivery like everything before setHandlers.
@@ -191,9 +192,9 @@ export class ZmqClientConnection implements Connection {
       case ControlFrameType.goodbye: {
         const reason = goodbyeReason(frame);
         if (this.#state === 'handshaking') {
-          this.#abortDial(new Error(`the server refused the connection: ${reason ?? 'no reason given'}`));
+          this.#abortDial(new TransportError(TransportErrorCode.CONNECT_REFUSED, `the server refused the connection: ${reason ?? 'no reason given'}`));
         } else {
-          this.#finish(reason === undefined ? undefined : new Error(`the server closed the connection: ${reason}`));
+          this.#finish(reason === undefined ? undefined : new TransportError(TransportErrorCode.CLOSED_WITH_ERROR, `the server closed the connection: ${reason}`));
         }
         break;
       }
@@ -206,7 +207,7 @@ export class ZmqClientConnection implements Connection {
   #heartbeat(): void {
     const now = performance.now();
     if (now - this.#lastReceivedAt > this.#heartbeatTimeoutMs) {
-      this.#serverLost(new Error(`the server did not answer for ${String(this.#heartbeatTimeoutMs)} ms`));
+      this.#serverLost(new TransportError(TransportErrorCode.HEARTBEAT_TIMEOUT, `the server did not answer for ${String(this.#heartbeatTimeoutMs)} ms`));
       return;
     }
     const idleAfter = this.#heartbeatIntervalMs / 2;
@@ -221,12 +222,12 @@ export class ZmqClientConnection implements Connection {
     // A GOODBYE sent just before the server closed may still be on its way; let it win.
     this.#disconnectTimer = setTimeout(() => {
       this.#disconnectTimer = undefined;
-      this.#serverLost(new Error('the connection to the server was lost'));
+      this.#serverLost(new TransportError(TransportErrorCode.PEER_GONE, 'the connection to the server was lost'));
     }, DISCONNECT_GRACE_MS);
   }
 
   /** The server is unreachable: nothing queued can arrive, so do not linger on it. */
-  #serverLost(error: Error): void {
+  #serverLost(error: TransportError): void {
     if (this.#state === 'closed') return;
     if (this.#state === 'handshaking') {
       this.#abortDial(error);
@@ -242,7 +243,7 @@ export class ZmqClientConnection implements Connection {
       await this.#dealer.send(frame.payload);
       this.#lastSentAt = performance.now();
     } catch (error) {
-      this.#serverLost(new Error('sending to the server failed', { cause: error }));
+      this.#serverLost(new TransportError(TransportErrorCode.PEER_GONE, 'sending to the server failed', { cause: error }));
       return;
     }
     if (frame.afterSend !== undefined) {
@@ -258,7 +259,7 @@ export class ZmqClientConnection implements Connection {
    * Reports the close and releases the socket once the send loop is idle.
    * @param farewell A last frame for the server (the GOODBYE explaining an error).
    */
-  #finish(error: Error | undefined, farewell?: Buffer): void {
+  #finish(error: TransportError | undefined, farewell?: Buffer): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#stopTimers();

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { MAX_MESSAGE_BYTES, reportHandlerError, type Connection, type Listener } from '@baton/core';
+import { MAX_MESSAGE_BYTES } from '@baton/core';
+import { formatHostAndPort, reportHandlerError, TransportError, TransportErrorCode, type Connection, type Listener } from '@baton/transport';
 import { Router } from 'zeromq';
 import {
   ControlFrameType,
@@ -20,7 +21,7 @@ import {
 import { OrderedSender } from './ordered-sender.js';
 import { notifyOnDisconnect } from './router-notify.js';
 import type { OutgoingFrame, ZmqConnectionOwner } from './outgoing-frame.js';
-import { hostAndPort, isIpv6Host, portOfEndpoint, tcpEndpoint } from './zmq-endpoint.js';
+import { isIpv6Host, portOfEndpoint, tcpEndpoint } from './zmq-endpoint.js';
 import type { ZmqListenOptions } from './zmq-options.js';
 import { ZmqServerConnection } from './zmq-server-connection.js';
 
@@ -70,7 +71,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
   private constructor(router: Router, options: ZmqListenOptions, heartbeatTimeoutMs: number) {
     this.#router = router;
     this.port = portOfEndpoint(router.lastEndpoint);
-    this.url = `zmq://${hostAndPort(options.host, this.port)}`;
+    this.url = `zmq://${formatHostAndPort(options.host, this.port)}`;
     this.#onConnection = (connection) => options.onConnection(connection);
     this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.#oversizedReply = options.oversizedReply;
@@ -133,7 +134,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     await this.#sender.whenIdle();
     this.#router.close();
     await this.#receiving;
-    for (const connection of [...this.#connections.values()]) connection.fail(new Error('the listener was closed'));
+    for (const connection of [...this.#connections.values()]) connection.fail(new TransportError(TransportErrorCode.LOCAL_FAILURE, 'the listener was closed'));
   }
 
   async #receiveLoop(): Promise<void> {
@@ -149,7 +150,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     } catch (error) {
       // The socket failed underneath us: no connection can work any more.
       if (this.#closing !== undefined) return;
-      const failure = new Error('the ZeroMQ router socket failed', { cause: error });
+      const failure = new TransportError(TransportErrorCode.LOCAL_FAILURE, 'the ZeroMQ router socket failed', { cause: error });
       for (const connection of [...this.#connections.values()]) connection.fail(failure);
     }
   }
@@ -162,7 +163,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     if (frames.length === 1 && first.length === 0) {
       // libzmq's disconnect notice (router-notify.ts), or a peer's empty message
       // (ZMQ_PROBE_ROUTER sends one on connect, when the peer has no Connection yet).
-      this.#connections.get(routingId.toString('hex'))?.departed(new Error('the peer disconnected'));
+      this.#connections.get(routingId.toString('hex'))?.departed(new TransportError(TransportErrorCode.PEER_GONE, 'the peer disconnected'));
       return;
     }
     if (first.length === 0) {
@@ -209,7 +210,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
         return;
       }
       // A plain peer that says HELLO starts over as a handshaken one; its session, if any, must be resumed.
-      connection?.departed(new Error('the peer said HELLO: a new connection begins'));
+      connection?.departed(new TransportError(TransportErrorCode.PEER_GONE, 'the peer said HELLO: a new connection begins'));
       const fresh = this.#register(routingId.toString('hex'), routingId, true, now);
       if (requestEnvelope) fresh.useRequestEnvelope();
       fresh.controlRequestArrived();
@@ -220,7 +221,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     }
     if (type === ControlFrameType.goodbye) {
       const reason = goodbyeReason(frame);
-      connection?.closedByPeer(reason === undefined ? undefined : new Error(`the peer closed the connection: ${reason}`));
+      connection?.closedByPeer(reason === undefined ? undefined : new TransportError(TransportErrorCode.CLOSED_WITH_ERROR, `the peer closed the connection: ${reason}`));
       // A REQ socket waits for an answer even to its GOODBYE.
       if (requestEnvelope) this.enqueue({ routingId, payload: goodbyeFrame(), requestEnvelope });
       return;
@@ -228,7 +229,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
     if (connection === undefined || !connection.handshaken) {
       // A client the server has forgotten (timed out, restarted) learns it at its next heartbeat.
       this.enqueue({ routingId, payload: goodbyeFrame(UNKNOWN_CONNECTION_REASON), requestEnvelope });
-      connection?.fail(new Error('the peer sent a control frame without saying HELLO first'));
+      connection?.fail(new TransportError(TransportErrorCode.PROTOCOL_ERROR, 'the peer sent a control frame without saying HELLO first'));
       return;
     }
     if (requestEnvelope) connection.useRequestEnvelope();
@@ -278,7 +279,7 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
       if (!connection.handshaken || connection.awaitingAnswer) continue;
       if (now - connection.lastReceivedAt <= this.#heartbeatTimeoutMs) continue;
       try {
-        connection.fail(new Error(`no heartbeat from the peer for ${String(this.#heartbeatTimeoutMs)} ms`));
+        connection.fail(new TransportError(TransportErrorCode.HEARTBEAT_TIMEOUT, `no heartbeat from the peer for ${String(this.#heartbeatTimeoutMs)} ms`));
       } catch (error) {
         reportHandlerError(error);
       }
@@ -286,11 +287,11 @@ export class ZmqListener implements Listener, ZmqConnectionOwner {
   }
 }
 
-function describeSendFailure(error: unknown): Error {
+function describeSendFailure(error: unknown): TransportError {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'EHOSTUNREACH') return new Error('the peer is gone (EHOSTUNREACH)', { cause: error });
+  if (code === 'EHOSTUNREACH') return new TransportError(TransportErrorCode.PEER_GONE, 'the peer is gone (EHOSTUNREACH)', { cause: error });
   if (code === 'EAGAIN') {
-    return new Error(`the peer is not reading: ${String(ROUTER_SEND_HIGH_WATER_MARK)} messages queued`, { cause: error });
+    return new TransportError(TransportErrorCode.PEER_NOT_READING, `the peer is not reading: ${String(ROUTER_SEND_HIGH_WATER_MARK)} messages queued`, { cause: error });
   }
-  return new Error('sending to the peer failed', { cause: error });
+  return new TransportError(TransportErrorCode.PEER_GONE, 'sending to the peer failed', { cause: error });
 }

@@ -1,4 +1,4 @@
-import type { DialOptions, ListenOptions } from '@baton/core';
+import type { DialOptions, ListenOptions } from '@baton/transport';
 
 /** Heartbeat settings shared by both ends; see the constants in defaults.ts for why they are what they are. */
 export interface ZmqHeartbeatOptions {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { Inbox } from '@baton/core';
-import type { Connection, ConnectionHandlers } from '@baton/core';
+import { Inbox, TransportError, TransportErrorCode } from '@baton/transport';
+import type { Connection, ConnectionHandlers } from '@baton/transport';
 import { goodbyeFrame } from './control-frame.js';
 import { decodeFrameText } from './frame-text.js';
 import type { ZmqConnectionOwner } from './outgoing-frame.js';
@@ -131,7 +131,8 @@ export class ZmqServerConnection implements Connection {
   receiveFrame(frame: Buffer, maxMessageBytes: number, oversizedReply: string | undefined): void {
     if (frame.length > maxMessageBytes) {
       this.#requestReply?.requestArrived(undefined);
-      const error = new Error(
+      const error = new TransportError(
+        TransportErrorCode.MESSAGE_TOO_LARGE,
         `a message of ${String(frame.length)} bytes exceeds the limit of ${String(maxMessageBytes)} bytes`,
       );
       this.fail(error, oversizedReply);
@@ -147,7 +148,7 @@ export class ZmqServerConnection implements Connection {
   }
 
   /** The peer said GOODBYE; a reason makes it an error. */
-  closedByPeer(error?: Error): void {
+  closedByPeer(error?: TransportError): void {
     this.#finish(error);
   }
 
@@ -156,7 +157,7 @@ export class ZmqServerConnection implements Connection {
    * routing id): nothing queued can reach it, and nothing is said, since
    * anything sent to the routing id now would reach the new peer.
    */
-  departed(error: Error): void {
+  departed(error: TransportError): void {
     this.#finish(error);
   }
 
@@ -167,7 +168,7 @@ export class ZmqServerConnection implements Connection {
    *
    * @param lastMessage Sent first, even to a plain peer (the server's oversized reply).
    */
-  fail(error: Error, lastMessage?: string): void {
+  fail(error: TransportError, lastMessage?: string): void {
     if (this.#state === 'closed') return;
     const requestEnvelope = this.#requestReply !== undefined;
     if (lastMessage !== undefined && (this.#requestReply?.admitMessage(lastMessage) ?? true)) {
@@ -195,7 +196,7 @@ export class ZmqServerConnection implements Connection {
     return this.#requestReply?.admitControlFrame() ?? true;
   }
 
-  #finish(error: Error | undefined): void {
+  #finish(error: TransportError | undefined): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#owner.forget(this);

@@ -1,4 +1,4 @@
-import type { Transport } from '@baton/core';
+import type { Transport } from '@baton/transport';
 import { ZmqClientConnection } from './zmq-client-connection.js';
 import { ZmqListener } from './zmq-listener.js';
 import type { ZmqDialOptions, ZmqHeartbeatOptions, ZmqListenOptions } from './zmq-options.js';
@@ -26,5 +26,10 @@ export class ZmqTransport implements Transport {
   }
 }
 
+/** A ZeroMQ transport; heartbeat settings given here apply to every listen and dial that sets none. */
+export function createZmqTransport(options: ZmqHeartbeatOptions = {}): ZmqTransport {
+  return new ZmqTransport(options);
+}
+
 /** The ZeroMQ transport with the default heartbeat settings. */
-export const zmqTransport: ZmqTransport = new ZmqTransport();
+export const zmqTransport: ZmqTransport = createZmqTransport();

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo } from 'node:net';
-import type { Connection, Listener } from '@baton/core';
+import type { Connection, Listener } from '@baton/transport';
 import { AsyncQueue, UNDECODABLE_PREFIX, collect } from '@baton/transport-compliance';
 import { Dealer, Request, Router } from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import type { Connection, ServerMessage } from '@baton/core';
+import type { ServerMessage } from '@baton/core';
+import type { Connection } from '@baton/transport';
 import { decodeServerReply, encodeMessage } from '@baton/core';
 import { dialWebSocket } from '@baton/transport-ws/browser';
 

@@ -1,5 +1,6 @@
 import { reportHandlerError } from './report-handler-error.js';
 import type { ConnectionHandlers } from './transport.js';
+import type { TransportError } from './transport-error.js';
 
 /**
  * What a connection has received but not yet handed to its handlers.
@@ -14,8 +15,8 @@ import type { ConnectionHandlers } from './transport.js';
  * a handler never runs inside the peer's `send` call and ordering never
  * depends on who calls whom.
  *
- * It lives in the core, beside the contract it implements, so that every
- * transport uses this one class (pure logic: no I/O, no timers, no clock).
+ * It lives in `@baton/transport`, beside the contract it implements, so that
+ * every transport uses this one class (pure logic: no I/O, no timers, no clock).
  */
 /** Queued in place of a frame whose bytes were not UTF-8, so that it reaches `onUndecodable` in its place among the messages. */
 class UndecodableFrame {
@@ -26,7 +27,7 @@ export class Inbox {
   #handlers: ConnectionHandlers | undefined;
   #messages: Array<string | UndecodableFrame> = [];
   /** Set once the connection is gone; `error` is the reason when it was not clean. */
-  #closing: { error: Error | undefined } | undefined;
+  #closing: { error: TransportError | undefined } | undefined;
   #closeReported = false;
   /** After a local close, messages still arriving are no longer wanted. */
   #discarding = false;
@@ -107,7 +108,7 @@ export class Inbox {
    * delivered first; only the first call counts, so the reason of whichever
    * side noticed first wins and onClose can never fire twice.
    */
-  close(error?: Error): void {
+  close(error?: TransportError): void {
     if (this.#closing !== undefined) {
       return;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Inbox } from '../src/inbox.js';
+import { TransportError, TransportErrorCode } from '../src/transport-error.js';
 
 function recorder() {
   const seen: string[] = [];
@@ -47,7 +48,7 @@ describe('Inbox', () => {
     const { seen, handlers } = recorder();
     inbox.push('a');
     inbox.pushFromEventLoop('b');
-    inbox.close(new Error('gone'));
+    inbox.close(new TransportError(TransportErrorCode.PEER_GONE, 'gone'));
     inbox.push('late');
     inbox.setHandlers(handlers);
     expect(seen).toEqual([]);
@@ -126,7 +127,7 @@ describe('Inbox', () => {
     inbox.pushFromEventLoop('a');
     inbox.push('b');
     inbox.close();
-    inbox.close(new Error('second'));
+    inbox.close(new TransportError(TransportErrorCode.PEER_GONE, 'second'));
     await microtasks();
     expect(seen).toEqual(['close']);
   });

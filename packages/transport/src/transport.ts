@@ -1,3 +1,5 @@
+import type { TransportError } from './transport-error.js';
+
 /**
  * The contract between the coordinator (and the SDK) and a transport.
  *
@@ -6,7 +8,8 @@
  * size limits and liveness are the transport's business; what the messages
  * mean is not. Every transport passes `@baton/transport-compliance`.
  *
- * These are types only: the core itself does no I/O.
+ * The end of a connection (`onClose(error)`) and a failed dial carry a
+ * {@link TransportError} whose code is stable across transports.
  */
 
 /** Callbacks a connection delivers to. Set them once with {@link Connection.setHandlers}. */
@@ -22,9 +25,10 @@ export interface ConnectionHandlers {
   onUndecodable?(detail: string): void;
   /**
    * Called exactly once when the connection is gone, whichever side closed it.
-   * `error` says why when it was not a clean close (peer vanished, oversized frame, ...).
+   * `error` says why when it was not a clean close (peer vanished, oversized
+   * frame, ...), with a stable `code`.
    */
-  onClose(error?: Error): void;
+  onClose(error?: TransportError): void;
 }
 
 /** One duplex message channel between a client and the server. */
@@ -52,7 +56,7 @@ export interface ListenOptions {
   host: string;
   /** Port to bind; 0 picks a free one (read it back from {@link Listener.port}). */
   port: number;
-  /** Frames larger than this close the connection. Default MAX_MESSAGE_BYTES. */
+  /** Frames larger than this close the connection. Default MAX_MESSAGE_BYTES (65,536, from `@baton/core`). */
   maxMessageBytes?: number;
   /**
    * Sent to a peer just before its connection is closed for an oversized frame,
@@ -93,6 +97,10 @@ export interface Transport {
   /** URL scheme this transport answers to, e.g. `tcp`. */
   readonly scheme: string;
   listen(options: ListenOptions): Promise<Listener>;
-  /** Resolves once the connection is established; rejects when nothing answers. */
+  /**
+   * Resolves once the connection is established; rejects with a
+   * {@link TransportError} (`CONNECT_TIMEOUT`, `CONNECT_REFUSED`) when it
+   * cannot be.
+   */
   dial(options: DialOptions): Promise<Connection>;
 }
