@@ -10,7 +10,7 @@ import { FencedFile, StaleTokenError } from '@baton/fenced-file';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppProcess } from './processes.js';
 import { serverEvents, startClient, startServer } from './processes.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { LinkProxy } from '@baton/transport-compliance';
 
 describe.each(['tcp', 'zmq', 'ws'] as const)('failures over %s', (transport) => {
   let dataDirectory: string;
@@ -157,11 +157,11 @@ describe.each(['tcp', 'zmq', 'ws'] as const)('failures over %s', (transport) => 
 
   it('a client whose connection drops and comes back within its lease keeps its lock', async () => {
     await launchServer();
-    const proxy = await TcpProxy.start(server.port);
+    const proxy = await LinkProxy.start(server.port);
     cleanups.push(() => proxy.close());
     const holder = client('keeper', ['--lease-ms', '5000', 'file_A', 'WRITE', 'kept', '2'], proxy.port);
     await holder.waitForLine(/^LOCKED file_A$/);
-    proxy.dropAll();
+    proxy.reset({ keepAccepting: true });
     // (tcp and ws servers see the drop at once; a ZeroMQ ROUTER only by heartbeat
     // or when the session resumes on a new connection.)
     const waiter = client('after', ['file_A', 'WRITE', 'after', '0']);

@@ -150,6 +150,17 @@ interface ClientConnection {
  */
 type OrderWaiter = (ordered: readonly ResourceLoad[] | undefined) => void;
 
+/** Hands the order to each waiter; one that throws is reported and the others still hear. */
+function tellOrder(waiters: readonly OrderWaiter[], ordered: readonly ResourceLoad[] | undefined): void {
+  for (const waiter of waiters) {
+    try {
+      waiter(ordered);
+    } catch (error) {
+      reportHandlerError(error);
+    }
+  }
+}
+
 /** The window MAX_BAD_MESSAGES_PER_SECOND counts in. */
 const BAD_MESSAGE_WINDOW_MS = 1_000;
 
@@ -712,16 +723,9 @@ export class Coordinator {
       this.statusTimer = this.timers.set(() => this.statusSlice(), 0);
       return;
     }
-    const ordered = build.result;
     const batch = this.statusBatch;
     this.statusBatch = [];
-    for (const waiter of batch) {
-      try {
-        waiter(ordered);
-      } catch (error) {
-        reportHandlerError(error);
-      }
-    }
+    tellOrder(batch, build.result);
     this.statusBuild = undefined;
     if (this.statusQueue.length > 0) this.startStatusBuild();
   }
@@ -733,13 +737,7 @@ export class Coordinator {
     const waiting = [...this.statusBatch, ...this.statusQueue];
     this.statusBatch = [];
     this.statusQueue = [];
-    for (const waiter of waiting) {
-      try {
-        waiter(undefined);
-      } catch (error) {
-        reportHandlerError(error);
-      }
-    }
+    tellOrder(waiting, undefined);
   }
 
   private forceRelease(client: ClientConnection, message: ForceReleaseMessage): void {

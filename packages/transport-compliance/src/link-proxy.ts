@@ -51,9 +51,13 @@ export class LinkProxy {
     return this.#sockets.size / 2;
   }
 
-  /** Reset every connection (both directions) and refuse new ones, so a transport that reconnects by itself cannot. */
-  reset(): void {
-    this.#state.accepting = false;
+  /**
+   * Reset every connection (both directions). New ones are refused, so a
+   * transport that reconnects by itself cannot, unless `keepAccepting` (a
+   * network blip: a client that reconnects gets through).
+   */
+  reset(options: { keepAccepting?: boolean } = {}): void {
+    if (options.keepAccepting !== true) this.#state.accepting = false;
     for (const socket of this.#sockets) socket.resetAndDestroy();
   }
 
