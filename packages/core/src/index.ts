@@ -23,3 +23,4 @@ export * from './lock-machine.js';
 export * from './protocol.js';
 export * from './server-message-decoder.js';
 export * from './min-heap.js';
+export * from './first-in-order.js';

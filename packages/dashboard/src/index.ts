@@ -14,7 +14,7 @@
  */
 export * from './feed-protocol.js';
 /** The page's model of the feed: pure, no DOM, so other tools (and tests) can read a feed with it. */
-export { countText, DashboardModel, formatDuration, topRows, type ResourceView, type SortOrder, type View, type ViewOptions } from './page/model.js';
+export { countText, DashboardModel, formatDuration, type ResourceView, type SortOrder, type View, type ViewOptions } from './page/model.js';
 
 /**
  * Where the built page lives: `dist/www/` of this package (index.html,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedResource, FeedStats } from '../src/feed-protocol.js';
-import { countText, DashboardModel, formatDuration, topRows } from '../src/page/model.js';
+import { countText, DashboardModel, formatDuration } from '../src/page/model.js';
 import { chartGeometry, niceCeiling } from '../src/page/grants-chart.js';
 
 const stats: FeedStats = { sessions: 1, resources: 1, holders: 1, waiters: 0, connections: 1, lastToken: '1', grantsTotal: 1 };
@@ -112,16 +112,6 @@ describe('countText', () => {
     expect(countText(view(10, 10), 10_005, 10_005, 'resource-0999')).toBe('10 of 10,005 resources match');
     expect(countText(view(3, 3), 3, 3, '')).toBe('3 resources');
     expect(countText(view(3, 3), undefined, 3, '')).toBe('3 resources');
-  });
-});
-
-describe('topRows', () => {
-  it('agrees with a full sort for every limit', () => {
-    const items = Array.from({ length: 1_000 }, (_, index) => (index * 7919) % 1_009);
-    const compare = (a: number, b: number) => a - b;
-    for (const limit of [0, 1, 5, 200, 999, 1_000, 2_000]) {
-      expect(topRows(items, limit, compare)).toEqual([...items].sort(compare).slice(0, limit));
-    }
   });
 });
 

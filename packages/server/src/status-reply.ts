@@ -1,5 +1,6 @@
 import type { RequestId, ResourceLoad, ResourceSnapshot, ResourceStatus, SessionSnapshot, SessionStatus, StatusReplyMessage } from '@baton/core';
 import {
+  firstInOrder,
   MAX_STATUS_HOLDERS,
   MAX_STATUS_REPLY_BYTES,
   MAX_STATUS_RESOURCES,
@@ -69,7 +70,7 @@ export function buildStatusReply(
   };
   const first = nextSnapshot();
   const firstRoom = first === undefined ? 0 : entryBytes(resourceStatus(first, 0, 0, monotonicNow, wallClockNow));
-  const byId = [...sessions].sort((a, b) => compareText(a.session, b.session)).slice(0, MAX_STATUS_SESSIONS);
+  const byId = firstInOrder(sessions, MAX_STATUS_SESSIONS, (a, b) => compareText(a.session, b.session));
   for (const session of byId) {
     const entry = sessionStatus(session, monotonicNow);
     const size = entryBytes(entry);

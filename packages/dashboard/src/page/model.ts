@@ -3,6 +3,7 @@
  * counters and the grants-per-second history. Pure data and arithmetic (no
  * DOM), so it is unit-tested in Node.js, including with 10,000 resources.
  */
+import { firstInOrder } from '@baton/core';
 import type { FeedMessage, FeedResource, FeedStats } from '../feed-protocol.js';
 import { GRANT_HISTORY_SECONDS } from '../feed-protocol.js';
 
@@ -109,7 +110,7 @@ export class DashboardModel {
       matching.push(entry);
     }
     const compare = comparators[options.sort];
-    const rows = topRows(matching, Math.max(0, options.limit), compare);
+    const rows = firstInOrder(matching, Math.max(0, options.limit), compare);
     return { rows, matching: matching.length, total: this.#resources.size };
   }
 
@@ -153,31 +154,6 @@ const comparators: Record<SortOrder, Compare> = {
   /** Held longest first (the earliest grant), unheld last. */
   held: (a, b) => oldestGrant(a.resource) - oldestGrant(b.resource) || byName(a, b),
 };
-
-/**
- * The first `limit` of `items` in `compare` order, without sorting all of
- * them when few are wanted out of many (10,000 resources, 200 rows).
- */
-export function topRows<T>(items: readonly T[], limit: number, compare: (a: T, b: T) => number): T[] {
-  if (limit === 0) return [];
-  if (items.length <= limit * 4) return [...items].sort(compare).slice(0, limit);
-  // Keep a sorted window of the best `limit` seen so far; most items fail the
-  // comparison with the window's last entry and cost one comparison.
-  const best: T[] = [];
-  for (const item of items) {
-    if (best.length === limit && compare(item, best[limit - 1]!) >= 0) continue;
-    let low = 0;
-    let high = best.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (compare(best[middle]!, item) <= 0) low = middle + 1;
-      else high = middle;
-    }
-    best.splice(low, 0, item);
-    if (best.length > limit) best.pop();
-  }
-  return best;
-}
 
 /**
  * The line above the rows. Counts come from the server's `stats.resources`
