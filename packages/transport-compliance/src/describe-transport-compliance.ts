@@ -380,6 +380,17 @@ export function describeTransportCompliance(target: ComplianceTarget): void {
       });
     });
 
+    /** Dials `port` expecting a failure: the error, or undefined should the dial wrongly succeed (then closed at once). */
+    async function dialFailure(port: number): Promise<Error | undefined> {
+      try {
+        const connection = await transport.dial({ host, port, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+        connection.close();
+        return undefined;
+      } catch (error) {
+        return error as Error;
+      }
+    }
+
     describe('dial', () => {
       it(`rejects within connectTimeoutMs when nothing listens on the port`, async () => {
         const { listener } = await harness.listen();
@@ -387,14 +398,7 @@ export function describeTransportCompliance(target: ComplianceTarget): void {
         await listener.close();
 
         const started = Date.now();
-        const dialing = transport.dial({ host, port, connectTimeoutMs: CONNECT_TIMEOUT_MS });
-        // Should the dial wrongly succeed, close the connection so the test leaves nothing open.
-        dialing.then((connection) => connection.close(), () => undefined);
-        const failure = await dialing.then(
-          () => undefined,
-          (error: unknown) => error as Error,
-        );
-        expectCode(failure, target.nothingListening ?? 'CONNECT_REFUSED');
+        expectCode(await dialFailure(port), target.nothingListening ?? 'CONNECT_REFUSED');
         expect(Date.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS + TIMEOUT_SLACK_MS);
       });
 
@@ -405,13 +409,7 @@ export function describeTransportCompliance(target: ComplianceTarget): void {
         await new Promise<void>((resolve) => silent.listen(0, host, resolve));
         try {
           const port = (silent.address() as { port: number }).port;
-          const dialing = transport.dial({ host, port, connectTimeoutMs: CONNECT_TIMEOUT_MS });
-          dialing.then((connection) => connection.close(), () => undefined);
-          const failure = await dialing.then(
-            () => undefined,
-            (error: unknown) => error as Error,
-          );
-          expectCode(failure, 'CONNECT_TIMEOUT');
+          expectCode(await dialFailure(port), 'CONNECT_TIMEOUT');
         } finally {
           for (const socket of held) socket.destroy();
           await new Promise<void>((resolve) => silent.close(() => resolve()));
