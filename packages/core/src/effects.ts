@@ -8,6 +8,7 @@ import type { LockMode, RequestId } from './inputs.js';
  */
 export type Effect =
   | SessionOpenedEffect
+  | SessionResumedEffect
   | SessionEndedEffect
   | RenewedEffect
   | QueuedEffect
@@ -22,6 +23,14 @@ export type Effect =
 
 export interface SessionOpenedEffect {
   type: 'session-opened';
+  session: string;
+  request?: RequestId;
+  leaseMs: number;
+}
+
+/** A `resume-session` input was applied: the session lives on, its lease renewed from now. */
+export interface SessionResumedEffect {
+  type: 'session-resumed';
   session: string;
   request?: RequestId;
   leaseMs: number;

@@ -12,6 +12,7 @@ export type RequestId = string | number;
 export type Input =
   | OpenSessionInput
   | KeepaliveInput
+  | ResumeSessionInput
   | AcquireInput
   | ReleaseInput
   | CancelInput
@@ -35,6 +36,21 @@ export interface OpenSessionInput {
 export interface KeepaliveInput {
   type: 'keepalive';
   session: string;
+  request?: RequestId;
+}
+
+/**
+ * A session's client is back (on a new connection, after proving its
+ * secret): renew the lease as a keepalive does, and say so with a
+ * `session-resumed` effect, which carries the lease for the welcome. A
+ * session that has ended (its lease ran out by `now`) is refused with
+ * SESSION_ENDED. An input of its own, not a keepalive, so that a log of
+ * inputs records the resume itself.
+ */
+export interface ResumeSessionInput {
+  type: 'resume-session';
+  session: string;
+  /** Echoed in the `session-resumed` effect. */
   request?: RequestId;
 }
 

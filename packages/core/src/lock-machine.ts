@@ -173,6 +173,7 @@ interface Resource {
 const INPUT_TYPES: ReadonlySet<string> = new Set<Input['type']>([
   'open-session',
   'keepalive',
+  'resume-session',
   'acquire',
   'release',
   'cancel',
@@ -312,6 +313,11 @@ export class LockMachine {
       case 'keepalive': {
         const session = this.liveSession(input.session, input.request);
         if (session) effects.push({ type: 'renewed', session: session.id, request: input.request, leaseMs: session.leaseMs });
+        break;
+      }
+      case 'resume-session': {
+        const session = this.liveSession(input.session, input.request);
+        if (session) effects.push({ type: 'session-resumed', session: session.id, request: input.request, leaseMs: session.leaseMs });
         break;
       }
       case 'acquire':

@@ -367,6 +367,13 @@ class Model {
         expected.push({ type: 'renewed', session: session.id, request: input.request, leaseMs: session.leaseMs });
         return;
       }
+      case 'resume-session': {
+        const session = this.liveSession(input.session);
+        if (!session) return void reject(input.session, input.request, ErrorCode.SESSION_ENDED);
+        session.expiresAt = now + session.leaseMs;
+        expected.push({ type: 'session-resumed', session: session.id, request: input.request, leaseMs: session.leaseMs });
+        return;
+      }
       case 'acquire': {
         const session = this.liveSession(input.session);
         const acquire: ModelAcquire = {
@@ -992,6 +999,12 @@ const keepaliveCommand = command(fc.record({ slot, withRequest: fc.boolean() }),
   request: p.withRequest ? model.requestId() : undefined,
 }));
 
+const resumeCommand = command(fc.record({ slot, withRequest: fc.boolean() }), 'resume', (p) => (model) => ({
+  type: 'resume-session',
+  session: model.slotSession(p.slot),
+  request: p.withRequest ? model.requestId() : undefined,
+}));
+
 const closeCommand = command(
   fc.record({ slot, reason: fc.constantFrom<'closed' | 'disconnected' | undefined>(undefined, 'closed', 'disconnected') }),
   'close',
@@ -1038,6 +1051,7 @@ const commandArbitraries = [
   ...Array<fc.Arbitrary<MachineCommand>>(2).fill(deadlineCommand),
   ...Array<fc.Arbitrary<MachineCommand>>(2).fill(openCommand),
   ...Array<fc.Arbitrary<MachineCommand>>(2).fill(keepaliveCommand),
+  resumeCommand,
   ...Array<fc.Arbitrary<MachineCommand>>(2).fill(cancelCommand),
   closeCommand,
   forceReleaseCommand,

@@ -262,6 +262,19 @@ describe('leases', () => {
     ]);
   });
 
+  it('resumes a live session as an input of its own (renewing its lease), and refuses one whose lease ran out', () => {
+    const machine = machineWith({ a: 1000, b: 1000 });
+    expect(machine.handle({ type: 'resume-session', session: 'a', request: 3 }, 900)).toEqual([
+      { type: 'session-resumed', session: 'a', request: 3, leaseMs: 1000 },
+    ]);
+    expect(machine.listSessions().find((session) => session.session === 'a')?.expiresAt).toBe(1900);
+    // b's lease ended at 1000: the resume first ends it, then is refused.
+    expect(machine.handle({ type: 'resume-session', session: 'b', request: 4 }, 1200)).toEqual([
+      { type: 'session-ended', session: 'b', reason: 'lease-expired', released: [], withdrawn: 0 },
+      rejected('b', 4, ErrorCode.SESSION_ENDED),
+    ]);
+  });
+
   it('renews the lease on any input naming the session, even a refused one', () => {
     const machine = machineWith({ a: 1000 });
     machine.handle({ type: 'release', session: 'a', request: 1, resource: R, token: '99' }, 900);

@@ -634,27 +634,43 @@ export class Coordinator {
       previous.session = undefined;
       previous.connection.close();
     }
+    // Detached until the machine says it lives on: what the same step produces
+    // for it first (a grant due now) is kept for it, and follows the welcome.
     record.attached = undefined;
-    // Renew the lease; this also applies any deadline that is already due,
-    // which may end this very session.
-    this.renew(record, client);
-    if (!this.sessions.has(record.id)) {
-      this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'the session ended before it could be resumed');
-      return;
-    }
+    if (stream && message.ack !== undefined) stream.replay.acknowledge(message.ack);
+    // An input like any other (a log of inputs records it); it also applies
+    // any deadline already due, which may end this very session.
+    const effects = this.machine.handle({ type: 'resume-session', session: record.id, request: message.id }, this.clock());
+    const resumed = effects.some((effect) => effect.type === 'session-resumed' && effect.session === record.id);
+    // A session that ended first is UNKNOWN_SESSION to this client (docs/protocol.md 3), not the machine's SESSION_ENDED.
+    this.dispatch(resumed ? effects : effects.filter((effect) => !(effect.type === 'rejected' && effect.session === record.id)), client);
+    this.armTimer();
+    if (!resumed) this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'the session ended before it could be resumed');
+  }
+
+  /**
+   * A `session-resumed` effect: the session moves to the connection that
+   * resumed it, which gets the welcome, then every message kept for the
+   * session meanwhile (the replay after its `ack` for an exactly-once
+   * session, the outbox for a plain one).
+   */
+  private sessionResumed(effect: Extract<Effect, { type: 'session-resumed' }>, client: ClientConnection | undefined): void {
+    const record = this.sessions.get(effect.session);
+    if (!record || !client?.open) return;
     client.session = record;
     record.attached = client;
     this.clearIdleTimer(client);
-    const lease = this.machine.listSessions().find((session) => session.session === record.id)?.leaseMs ?? 0;
-    if (stream) {
-      if (message.ack !== undefined) stream.replay.acknowledge(message.ack);
-      client.connection.send(encodeMessage(welcomeMessage(record.id, record.secret, lease, true, message.id, { applied: stream.applied, sn: stream.replay.lastSent })));
-      for (const text of stream.replay.unacknowledged()) client.connection.send(text);
-    } else {
-      client.connection.send(encodeMessage(welcomeMessage(record.id, record.secret, lease, true, message.id)));
-      for (const text of record.outbox.splice(0)) client.connection.send(text);
-    }
+    this.sendWelcome(record, effect.leaseMs, true, effect.request);
+    const kept = record.stream ? record.stream.replay.unacknowledged() : record.outbox.splice(0);
+    for (const text of kept) client.connection.send(text);
     this.logger.info({ event: 'resumed', session: record.id, client: record.client, connection: client.connection.id }, `session ${record.id} (${record.client}) resumed on ${client.connection.id}`);
+  }
+
+  /** The one place a `welcome` is written, for new and resumed sessions alike. */
+  private sendWelcome(record: SessionRecord, leaseMs: number, resumed: boolean, request: RequestId | undefined): void {
+    const stream = record.stream ? { applied: record.stream.applied, sn: record.stream.replay.lastSent } : undefined;
+    const welcome = encodeMessage(welcomeMessage(record.id, record.secret, leaseMs, resumed, request, stream));
+    if (record.attached?.open) record.attached.connection.send(welcome);
   }
 
   private status(client: ClientConnection, message: StatusMessage): void {
@@ -798,12 +814,12 @@ export class Coordinator {
           const record = this.sessions.get(effect.session);
           if (!record) continue;
           this.logger.info({ event: 'session-opened', session: record.id, client: record.client, leaseMs: effect.leaseMs }, `session ${record.id} opened for ${record.client} (lease ${effect.leaseMs} ms)`);
-          const stream = record.stream ? { applied: record.stream.applied, sn: record.stream.replay.lastSent } : undefined;
-          const welcome = encodeMessage(welcomeMessage(record.id, record.secret, effect.leaseMs, false, effect.request, stream));
-          if (record.attached?.open) record.attached.connection.send(welcome);
-          continue;
+          this.sendWelcome(record, effect.leaseMs, false, effect.request);
           continue;
         }
+        case 'session-resumed':
+          this.sessionResumed(effect, origin);
+          continue;
         case 'session-ended':
           this.sessionEnded(effect);
           continue;

@@ -4,7 +4,7 @@ import { encodeMessage, PROTOCOL_VERSION } from '@baton/core';
 /**
  * The wire message a core effect becomes for its session, or undefined for
  * effects that are not messages (`reserve-tokens`, and `session-opened` /
- * `session-ended`, which the coordinator answers itself because it knows the
+ * `session-resumed` / `session-ended`, which the coordinator answers itself because it knows the
  * session's secret and its connection).
  */
 export function messageForEffect(effect: Effect): ServerMessage | undefined {
@@ -28,6 +28,7 @@ export function messageForEffect(effect: Effect): ServerMessage | undefined {
     case 'force-released':
       return { op: 'force-released', id: effect.request ?? 0, resource: effect.resource, tokens: effect.tokens };
     case 'session-opened':
+    case 'session-resumed':
     case 'session-ended':
     case 'reserve-tokens':
       return undefined;
