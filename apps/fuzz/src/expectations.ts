@@ -14,7 +14,7 @@ import type { ErrorMessage, ServerMessage } from '@baton/core';
 import type { Analysis, RequestAnalysis, RequestId } from './request-analysis.js';
 import type { ConnectionState, SessionRegistry } from './session-model.js';
 import { idKey, SessionModel } from './session-model.js';
-import { isSequenced, LIMITS, needsSession } from './spec.js';
+import { isFencingToken, isSequenced, LIMITS, needsSession } from './spec.js';
 import type { SpecErrorCode } from './spec.js';
 
 /** One message the server will read (a frame, or one line of a tcp frame). */
@@ -447,7 +447,8 @@ function grantedOutcome(id: RequestId, resource: string, mode: 'exclusive' | 'sh
 
 /** docs/protocol.md 4: a token is an unsigned 64-bit decimal, greater than every token granted before (so than the last this connection saw). */
 export function tokenProblem(token: string, state: ConnectionState): string | undefined {
-  if (!/^[1-9][0-9]{0,19}$/.test(token) || BigInt(token) > 0xffff_ffff_ffff_ffffn) return `token ${token} is not an unsigned 64-bit decimal`;
+  const written: string = token;
+  if (!isFencingToken(token)) return `token ${written} is not an unsigned 64-bit decimal`;
   if (BigInt(token) <= state.lastToken) return `token ${token} is not greater than ${state.lastToken}, granted before on this connection`;
   return undefined;
 }

@@ -41,9 +41,43 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ClientMessage, Effect, ErrorMessage, ForceReleaseMessage, HelloMessage, Input, RequestId, ResourceLoad, ResourceSnapshot, ServerMessage, StatusMessage, StatusReplyMessage } from '@baton/core';
+import type {
+  ClientMessage,
+  Effect,
+  ErrorMessage,
+  ForceReleaseMessage,
+  HelloMessage,
+  Input,
+  RequestId,
+  ResourceLoad,
+  ResourceSnapshot,
+  ServerMessage,
+  StatusMessage,
+  StatusReplyMessage,
+} from '@baton/core';
 import type { Connection, Listener, Transport } from '@baton/transport';
-import { decodeClientMessage, encodeMessage, ErrorCode, LockMachine, MAX_BAD_MESSAGES_PER_SECOND, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_DETACHED_OUTBOX, MAX_MESSAGE_BYTES, MAX_SESSIONS, MAX_PENDING_STATUS_PER_CONNECTION, MAX_UNACKNOWLEDGED_MESSAGES, PEER_ERROR_LOG_LINES_PER_SECOND, LOCK_LOSS_LOG_LINES_PER_SECOND, PRE_SESSION_IDLE_MS, PROTOCOL_VERSION, SHUTDOWN_DRAIN_MS, STATUS_INLINE_RESOURCES, STATUS_WORK_PER_SLICE } from '@baton/core';
+import {
+  decodeClientMessage,
+  encodeMessage,
+  ErrorCode,
+  firstInOrder,
+  LockMachine,
+  MAX_BAD_MESSAGES_PER_SECOND,
+  MAX_CONNECTIONS,
+  MAX_CONNECTIONS_PER_ADDRESS,
+  MAX_DETACHED_OUTBOX,
+  MAX_MESSAGE_BYTES,
+  MAX_SESSIONS,
+  MAX_PENDING_STATUS_PER_CONNECTION,
+  MAX_UNACKNOWLEDGED_MESSAGES,
+  PEER_ERROR_LOG_LINES_PER_SECOND,
+  LOCK_LOSS_LOG_LINES_PER_SECOND,
+  PRE_SESSION_IDLE_MS,
+  PROTOCOL_VERSION,
+  SHUTDOWN_DRAIN_MS,
+  STATUS_INLINE_RESOURCES,
+  STATUS_WORK_PER_SLICE,
+} from '@baton/core';
 import { reportHandlerError } from '@baton/transport';
 import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
 import { ReplayBuffer } from './replay-buffer.js';
@@ -328,7 +362,7 @@ export class Coordinator {
   busiestResources(limit: number): Promise<string[]> {
     const names = (ordered: readonly ResourceLoad[]) => ordered.slice(0, limit).map((load) => load.resource);
     if (this.closed) return Promise.resolve([]);
-    if (this.machine.stats().resources <= this.statusInlineResources) return Promise.resolve(names([...this.machine.resourceLoads()].sort(busiestFirst)));
+    if (this.machine.stats().resources <= this.statusInlineResources) return Promise.resolve(names(firstInOrder([...this.machine.resourceLoads()], limit, busiestFirst)));
     return new Promise((resolve) => this.whenOrdered((ordered) => resolve(ordered ? names(ordered) : [])));
   }
 

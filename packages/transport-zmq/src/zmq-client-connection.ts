@@ -1,6 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { MAX_MESSAGE_BYTES } from '@baton/core';
-import { asTransportError, formatHostAndPort, Inbox, reportHandlerError, TransportError, TransportErrorCode, type Connection, type ConnectionHandlers } from '@baton/transport';
+import {
+  asTransportError,
+  formatHostAndPort,
+  Inbox,
+  reportHandlerError,
+  TransportError,
+  TransportErrorCode,
+  type Connection,
+  type ConnectionHandlers,
+} from '@baton/transport';
 import { Dealer } from 'zeromq';
 import {
   ControlFrameType,
