@@ -75,7 +75,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
  * its timeout, or a grant that beat it).
  */
 export const WAIT_GRACE_MS = 250;
-/** How long close() waits for the server's bye (which says every lock was released) before it closes anyway. */
+/** How long close() keeps saying goodbye (resuming after a dropped connection) and waiting for the server's bye, which says every lock was released, before it closes anyway. */
 export const GOODBYE_TIMEOUT_MS = 2_000;
 
 export interface SessionOptions {
@@ -301,15 +301,13 @@ export class ClientSession {
       case 'ready':
         consider(this.keepaliveAt);
         break;
-      case 'closing':
-        consider(this.goodbyeDeadline);
-        break;
       case 'closed':
       case 'new':
         return undefined;
       default:
         break;
     }
+    if (this.goodbyeCall !== undefined) consider(this.goodbyeDeadline);
     if (!this.lapseHandled && this.grantedLeaseMs > 0) consider(this.holdsUntil());
     return next;
   }
@@ -398,27 +396,56 @@ export class ClientSession {
 
   /**
    * Say goodbye (the server releases every lock at once) and close. The call
-   * resolves `closed` when the bye came, GOODBYE_TIMEOUT_MS passed, or the
-   * connection dropped; every other call rejects with CLIENT_CLOSED.
+   * resolves `closed` when the bye came, when a resume finds the session
+   * gone (the goodbye was applied and only its bye was lost), or when
+   * GOODBYE_TIMEOUT_MS passed; every other call rejects with CLIENT_CLOSED.
+   *
+   * A connection that drops before the bye does not end the goodbye: the
+   * session reconnects, resumes and says it again (an exactly-once session
+   * sends it again in its place in the sequence). Without that, a goodbye
+   * cut by a reset would leave the session and its locks on the server for
+   * a whole lease. Also called while the connection is down, close() first
+   * resumes to say goodbye; a session that never opened, or whose session
+   * already ended, closes at once.
    */
   close(now: number): CallId {
     const id = this.nextRequestId++;
-    if (this.phase === 'closed' || this.phase === 'closing') {
+    if (this.phase === 'closed' || this.goodbyeCall !== undefined) {
       this.effects.push({ type: 'resolved', call: id, result: { kind: 'closed' } });
       return id;
     }
     this.goodbyeCall = id;
-    if (this.phase !== 'ready') {
+    if (!this.canSayGoodbye()) {
       this.finishClose();
       return id;
     }
-    this.phase = 'closing';
     this.goodbyeDeadline = now + GOODBYE_TIMEOUT_MS;
+    // From the goodbye on the server may release every lock at any moment:
+    // the caller must stop believing it holds them now, and no call may
+    // still resolve with a lock (a grant that comes later is not given back
+    // either: the goodbye releases it).
+    const error = new BatonError(ClientErrorCode.CLIENT_CLOSED, 'the client was closed');
+    this.rejectAll(error);
+    for (const [token, lock] of this.locks) {
+      if (!lock.held) continue;
+      lock.held = false;
+      this.effects.push({ type: 'lock-lost', token, error });
+    }
     const message: GoodbyeMessage = { op: 'goodbye', id };
     const call: Call = { id, kind: 'goodbye', text: encodeMessage(message), createdAt: now, sentAt: undefined };
     this.calls.set(id, call);
-    this.transmit(call, now);
+    if (this.phase === 'ready') {
+      this.phase = 'closing';
+      this.transmit(call, now);
+    }
     return id;
+  }
+
+  /** Whether there is a session on the server to say goodbye to, now or after the resume under way. */
+  private canSayGoodbye(): boolean {
+    if (this.phase === 'ready') return true;
+    if (this.sessionId === undefined || this.options.reconnect === false) return false;
+    return this.phase === 'waiting' || this.phase === 'dialing' || (this.phase === 'handshaking' && this.resuming);
   }
 
   // ---- inputs: the connection ----
@@ -442,7 +469,7 @@ export class ClientSession {
   /** The current connection dropped (not one the session asked to close). */
   disconnected(error: Error | undefined, now: number): void {
     if (this.phase === 'closed' || this.phase === 'new' || this.phase === 'dialing' || this.phase === 'waiting') return;
-    if (this.phase === 'closing') {
+    if (this.phase === 'closing' && (this.options.reconnect === false || this.sessionId === undefined)) {
       this.finishClose();
       return;
     }
@@ -543,7 +570,7 @@ export class ClientSession {
       }
       this.dropConnection(now);
     }
-    if (this.phase === 'closing' && now >= this.goodbyeDeadline) {
+    if (this.goodbyeCall !== undefined && now >= this.goodbyeDeadline) {
       this.finishClose();
       return;
     }
@@ -560,7 +587,7 @@ export class ClientSession {
 
   /** Register a call and send it (or keep it in the outbox). False when it was refused at once. */
   private start(call: Call, now: number): boolean {
-    if (this.phase === 'closing' || this.phase === 'closed' || this.phase === 'new') {
+    if (this.phase === 'closing' || this.phase === 'closed' || this.phase === 'new' || this.goodbyeCall !== undefined) {
       if (INTERNAL_KINDS.has(call.kind)) return false;
       this.effects.push({ type: 'rejected', call: call.id, error: new BatonError(ClientErrorCode.CLIENT_CLOSED, 'the client is closed') });
       return false;
@@ -755,7 +782,7 @@ export class ClientSession {
   }
 
   private giveBack(resource: string, token: string, now: number): void {
-    if (this.phase === 'closed') return;
+    if (this.phase === 'closed' || this.goodbyeCall !== undefined) return;
     const id = this.nextRequestId++;
     const message: ReleaseMessage = { op: 'release', id, resource, token };
     const call: Call = { id, kind: 'give-back', text: encodeMessage(message), createdAt: now, sentAt: undefined };
@@ -815,6 +842,12 @@ export class ClientSession {
     if (hello) this.calls.delete(hello.id);
     const sentAt = hello?.sentAt ?? now;
     if (message.op === 'error') {
+      if (this.resuming && message.code === 'UNKNOWN_SESSION' && this.goodbyeCall !== undefined) {
+        // Closing, and the session is gone: the goodbye was applied before
+        // the connection dropped (or the lease ran out). Either way it is closed.
+        this.finishClose();
+        return;
+      }
       if (this.resuming && message.code === 'UNKNOWN_SESSION') {
         // The session is gone, its locks too. Waiting calls learn it as
         // SESSION_ENDED, as when the server pushes the end: one rule for
@@ -870,6 +903,10 @@ export class ClientSession {
       }
       this.dropAnsweredFront();
     }
+    if (this.goodbyeCall !== undefined) {
+      this.resumedToSayGoodbye(welcome, now);
+      return;
+    }
     if (welcome.resumed) {
       // Status is outside the sequence: ask again, its answer may have been lost.
       for (const call of this.calls.values()) if (call.kind === 'status' && call.sentAt !== undefined) this.effects.push({ type: 'send', text: call.text });
@@ -883,6 +920,18 @@ export class ClientSession {
     const queued = this.outbox;
     this.outbox = [];
     for (const call of queued) if (this.calls.has(call.id)) this.transmit(call, now);
+  }
+
+  /**
+   * Resumed while closing: nothing but the goodbye goes out. In an
+   * exactly-once session the goodbye, if it had been sent, was just sent
+   * again in its place in the sequence; otherwise it goes out now.
+   */
+  private resumedToSayGoodbye(welcome: WelcomeMessage, now: number): void {
+    this.phase = 'closing';
+    this.effects.push({ type: 'event', event: welcome.resumed ? { type: 'resumed', session: welcome.session } : { type: 'session-opened', session: welcome.session } });
+    const goodbye = this.goodbyeCall === undefined ? undefined : this.calls.get(this.goodbyeCall);
+    if (goodbye && goodbye.unanswered !== true) this.transmit(goodbye, now);
   }
 
   /** A new session: its sequence starts over. */
@@ -942,6 +991,11 @@ export class ClientSession {
     this.effects.push({ type: 'event', event: { type: 'session-lost', session, error } });
     this.sessionId = undefined;
     this.secret = undefined;
+    if (this.phase === 'closing') {
+      // Closing, and the session ended anyway: nothing left to say goodbye to.
+      this.finishClose();
+      return;
+    }
     if (this.phase === 'ready') this.sendHello(now, false); // still connected: carry on under a new session
   }
 
@@ -968,7 +1022,7 @@ export class ClientSession {
 
   /** Drop the current connection ourselves and reconnect after the backoff (so a server that keeps refusing is not hammered). */
   private dropConnection(now: number): void {
-    if (this.phase !== 'ready' && this.phase !== 'handshaking' && this.phase !== 'draining') return;
+    if (this.phase !== 'ready' && this.phase !== 'handshaking' && this.phase !== 'draining' && this.phase !== 'closing') return;
     this.effects.push({ type: 'close-connection' });
     this.helloCall = undefined;
     this.effects.push({ type: 'event', event: { type: 'disconnected' } });

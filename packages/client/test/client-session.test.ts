@@ -162,6 +162,64 @@ describe('ClientSession', () => {
     expect(session.takeEffects()).toEqual([{ type: 'rejected', call: late, error: expect.objectContaining({ code: 'CLIENT_CLOSED' }) }]);
   });
 
+  it('resumes to say its goodbye again when the connection drops before the bye', () => {
+    const session = opened();
+    const close = session.close(50);
+    expect(sent(session.takeEffects())).toEqual([expect.objectContaining({ op: 'goodbye', id: close, seq: 1 })]);
+    session.disconnected(new Error('reset'), 60);
+    expect(session.closed).toBe(false);
+    session.tick(60);
+    expect(session.takeEffects()).toContainEqual({ type: 'dial' });
+    session.connected(70);
+    const [hello] = sent(session.takeEffects());
+    expect(hello).toMatchObject({ op: 'hello', session: 's1', secret: 'x', ack: 0 });
+    session.handle(welcome(hello!.id, { resumed: true, applied: 0, sn: 0 }), 75);
+    // Not applied: the goodbye goes again, as first sent; nothing else does.
+    expect(sent(session.takeEffects())).toEqual([{ op: 'goodbye', id: close, seq: 1, ack: 0 }]);
+    session.handle(`{"op":"bye","id":${close}}`, 80);
+    expect(session.takeEffects()).toEqual([{ type: 'close-connection' }, { type: 'resolved', call: close, result: { kind: 'closed' } }]);
+    expect(session.closed).toBe(true);
+  });
+
+  it('counts a resume that finds the session gone as closed: the goodbye was applied, its bye lost', () => {
+    const session = opened();
+    const close = session.close(50);
+    session.takeEffects();
+    session.disconnected(undefined, 60);
+    session.tick(60);
+    session.connected(70);
+    const [hello] = sent(session.takeEffects());
+    session.handle(`{"op":"error","id":${String(hello!.id)},"code":"UNKNOWN_SESSION","message":"no such session"}`, 75);
+    const effects = session.takeEffects();
+    expect(effects).toContainEqual({ type: 'resolved', call: close, result: { kind: 'closed' } });
+    expect(sent(effects)).toEqual([]);
+    expect(session.closed).toBe(true);
+  });
+
+  it('says goodbye after the resume when closed while the connection is down, and gives up at GOODBYE_TIMEOUT_MS', () => {
+    const session = opened();
+    session.disconnected(undefined, 60);
+    session.takeEffects();
+    const close = session.close(61);
+    const late = session.acquire('a', {}, 62);
+    expect(session.takeEffects()).toEqual([{ type: 'rejected', call: late, error: expect.objectContaining({ code: 'CLIENT_CLOSED' }) }]);
+    session.tick(61);
+    session.connected(70);
+    const [hello] = sent(session.takeEffects());
+    session.handle(welcome(hello!.id, { resumed: true, applied: 0, sn: 0 }), 75);
+    expect(sent(session.takeEffects())).toEqual([{ op: 'goodbye', id: close, seq: 1, ack: 0 }]);
+    // The link drops again and the server stays unreachable: the close ends at its deadline.
+    session.disconnected(undefined, 80);
+    session.tick(80);
+    session.dialFailed('refused', 90);
+    session.takeEffects();
+    expect(session.nextDeadline()).toBeLessThanOrEqual(61 + GOODBYE_TIMEOUT_MS);
+    session.tick(61 + GOODBYE_TIMEOUT_MS);
+    expect(session.takeEffects()).toContainEqual({ type: 'resolved', call: close, result: { kind: 'closed' } });
+    expect(session.closed).toBe(true);
+    expect(session.nextDeadline()).toBeUndefined();
+  });
+
   it('fails the open and keeps nothing when the connection drops before the welcome', () => {
     const session = new ClientSession();
     const open = session.open();

@@ -287,6 +287,11 @@ class SimulatedClient {
     this.flush();
   }
 
+  close(): void {
+    this.calls.set(this.session.close(this.now()), { kind: 'close', settled: 0 });
+    this.flush();
+  }
+
   tick(): void {
     this.session.tick(this.now());
     this.flush();
@@ -384,6 +389,8 @@ class World {
   private timers: Timer[] = [];
   readonly coordinator: Coordinator;
   readonly clients: SimulatedClient[] = [];
+  /** How each session the server ended, ended, by client name. */
+  readonly sessionEnds = new Map<string, string[]>();
   events = 0;
 
   constructor(links: readonly { latency: number; clockRate: number }[]) {
@@ -396,6 +403,10 @@ class World {
           (handle as Timer).cancelled = true;
         },
       },
+    });
+    this.coordinator.subscribe(({ effect, client }) => {
+      if (effect.type !== 'session-ended' || client === undefined) return;
+      this.sessionEnds.set(client, [...(this.sessionEnds.get(client) ?? []), effect.reason]);
     });
     links.forEach((link, index) => this.clients.push(new SimulatedClient(this, index, link.latency, link.clockRate)));
     for (const client of this.clients) client.start();
@@ -470,6 +481,7 @@ type Action =
   | { type: 'release'; client: number; pick: number }
   | { type: 'abort'; client: number; pick: number }
   | { type: 'status'; client: number }
+  | { type: 'close'; client: number }
   | { type: 'advance'; ms: number }
   | { type: 'reset'; client: number }
   | { type: 'hold-back'; client: number; ms: number; direction: Direction }
@@ -507,6 +519,9 @@ class Step implements fc.Command<object, World> {
       case 'status':
         client.status();
         break;
+      case 'close':
+        client.close();
+        break;
       case 'reset':
         client.link?.reset();
         break;
@@ -543,6 +558,7 @@ const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ type: fc.constant('release' as const), client: clientIndex, pick: fc.nat({ max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('abort' as const), client: clientIndex, pick: fc.nat({ max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('status' as const), client: clientIndex }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('close' as const), client: clientIndex }) },
   { weight: 5, arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 1_500 }) }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('reset' as const), client: clientIndex }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('hold-back' as const), client: clientIndex, ms: fc.integer({ min: 10, max: 2_500 }), direction }) },
@@ -577,6 +593,8 @@ function healAndDrain(world: World): void {
       if (call.settled === 0) world.fail(`healed at ${healedAt}: c${client.index}'s ${call.kind} ${id}${call.resource ? ` of ${call.resource}` : ''} did not settle by ${bound}`);
     }
     if (client.session.pendingCount !== 0) world.fail(`c${client.index} still has ${client.session.pendingCount} call(s) pending`);
+    const closed = [...client.calls.values()].some((call) => call.kind === 'close');
+    if (closed && !client.session.closed) world.fail(`c${client.index} called close, but its session is not closed`);
   }
 }
 
@@ -607,6 +625,23 @@ describe('client sessions and the coordinator over a faulty simulated link', () 
         { type: 'acquire', client: 0, resource: 0, mode: 'exclusive', waitMs: undefined },
       ],
     );
+  });
+
+  it('says goodbye again after a reset cuts it: the session ends by its goodbye, not by its lease', () => {
+    const world = openedWorld([
+      { latency: 20, clockRate: 1 },
+      { latency: 20, clockRate: 1 },
+    ]);
+    const client = world.clients[0]!;
+    client.acquire('a', 'exclusive', undefined);
+    world.runUntil(world.now + 100);
+    expect(client.session.heldLocks()).toHaveLength(1);
+    client.close();
+    client.link!.reset(); // the goodbye in flight is lost
+    world.runUntil(world.now + LEASE_MS / 2);
+    expect(client.session.closed).toBe(true);
+    expect(world.sessionEnds.get('c0')).toEqual(['closed']);
+    expect(world.coordinator.inspect('a')[0]?.holders ?? []).toEqual([]);
   });
 
   it(`keeps every invariant over ${RUNS} random schedules`, () => {
