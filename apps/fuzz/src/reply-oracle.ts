@@ -80,9 +80,14 @@ interface ReplayWindow {
 
 const RECENT_FRAMES = 6;
 
-/** FUZZ_TRACE=1: every oracle keeps its last events and prints them with a violation (a debugging aid for the oracle itself). */
-const TRACE = process.env.FUZZ_TRACE === '1';
-const TRACE_LINES = Number(process.env.FUZZ_TRACE_LINES ?? 80);
+/**
+ * Every oracle keeps its last TRACE_LINES events (frames sent, messages
+ * received, how each was read) and a violation carries them: a finding seen
+ * once in a million frames must be diagnosable from its report alone.
+ * FUZZ_TRACE=0 turns it off; FUZZ_TRACE_LINES sets the length.
+ */
+const TRACE = process.env.FUZZ_TRACE !== '0';
+const TRACE_LINES = Number(process.env.FUZZ_TRACE_LINES ?? 40);
 
 export class ReplyOracle implements ExpectationContext {
   readonly state: ConnectionState;

@@ -19,6 +19,7 @@ export type Effect =
   | LostEffect
   | RejectedEffect
   | ForceReleasedEffect
+  | LeasesRestartedEffect
   | ReserveTokensEffect;
 
 export interface SessionOpenedEffect {
@@ -132,6 +133,12 @@ export interface ForceReleasedEffect {
   request?: RequestId;
   resource: string;
   tokens: string[];
+}
+
+/** A `restart-leases` input was applied: this many live sessions now have a whole lease from now. */
+export interface LeasesRestartedEffect {
+  type: 'leases-restarted';
+  sessions: number;
 }
 
 /**

@@ -20,6 +20,7 @@ export * from './inputs.js';
 export * from './effects.js';
 export * from './resource-name.js';
 export * from './lock-machine.js';
+export * from './machine-snapshot.js';
 export * from './protocol.js';
 export * from './server-message-decoder.js';
 export * from './min-heap.js';

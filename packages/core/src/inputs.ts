@@ -18,6 +18,7 @@ export type Input =
   | CancelInput
   | CloseSessionInput
   | ForceReleaseInput
+  | RestartLeasesInput
   | TickInput;
 
 /** Start a session. The caller chooses the id (it must be unused). */
@@ -106,6 +107,17 @@ export interface ForceReleaseInput {
   /** Who asked, so the reply can be routed. */
   session?: string;
   request?: RequestId;
+}
+
+/**
+ * The coordinator came back from a crash or a restart with its state
+ * recovered from a log: every session's lease restarts from now (Chubby's
+ * rule: a new master extends every lease), so every client has a whole lease
+ * to resume before anything it holds can be granted to anyone else. Leases
+ * that had already run out by `now` end first, as with any input.
+ */
+export interface RestartLeasesInput {
+  type: 'restart-leases';
 }
 
 /** Time has passed: act on every deadline that is due. */

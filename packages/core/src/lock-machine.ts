@@ -75,6 +75,8 @@
  * and change nothing.
  */
 import type { Effect, FreedLock } from './effects.js';
+import { MACHINE_SNAPSHOT_FORMAT } from './machine-snapshot.js';
+import type { DeadlineState, MachineSnapshot, ResourceState, SessionState } from './machine-snapshot.js';
 import { CoreMisuseError, ErrorCode } from './errors.js';
 import type {
   AcquireInput,
@@ -118,6 +120,14 @@ export interface LockMachineOptions {
    * to make small states run in slices.
    */
   maxExpiryWork?: number;
+  /**
+   * No lock is granted before this instant (on the scale of `now`): acquires
+   * queue, try-locks time out. A coordinator that restarts without a log
+   * sets it one longest lease ahead, so that no lock a client of the process
+   * before it may still believe it holds is granted to anyone else meanwhile.
+   * Default: no hold.
+   */
+  grantsHeldUntil?: number;
 }
 
 interface Session {
@@ -179,6 +189,7 @@ const INPUT_TYPES: ReadonlySet<string> = new Set<Input['type']>([
   'cancel',
   'close-session',
   'force-release',
+  'restart-leases',
   'tick',
 ]);
 
@@ -255,7 +266,7 @@ export class LockMachine {
   private resources = new Map<string, Resource>();
   /** How many entries of `resources` are idle (kept only until the next sweep). */
   private idleCount = 0;
-  private readonly deadlines = new MinHeap<Deadline>();
+  private deadlines = new MinHeap<Deadline>();
   private readonly defaultLeaseMs: number;
   private readonly maxQueueLength: number;
   private readonly maxExpiryWork: number;
@@ -263,6 +274,8 @@ export class LockMachine {
   /** The last token this machine granted; undefined before its first grant. */
   private lastToken: bigint | undefined;
   private reservedThrough: bigint;
+  /** No grant before this instant (see {@link LockMachineOptions.grantsHeldUntil}). */
+  private readonly grantsHeldUntil: number;
   /** The machine's clock: the instant it has caught up to (behind `latestNow` while a tick left work due). */
   private now = -Infinity;
   /** The latest `now` any call brought. */
@@ -281,6 +294,8 @@ export class LockMachine {
     this.maxQueueLength = options.maxQueueLength ?? MAX_QUEUE_LENGTH;
     this.maxExpiryWork = options.maxExpiryWork ?? MAX_EXPIRIES_PER_TICK;
     if (!(this.maxExpiryWork >= 1)) throw new CoreMisuseError('maxExpiryWork must be at least 1');
+    this.grantsHeldUntil = options.grantsHeldUntil ?? -Infinity;
+    if (typeof this.grantsHeldUntil !== 'number' || Number.isNaN(this.grantsHeldUntil)) throw new CoreMisuseError('grantsHeldUntil must be a number');
   }
 
   /**
@@ -334,6 +349,9 @@ export class LockMachine {
         break;
       case 'force-release':
         this.forceRelease(input);
+        break;
+      case 'restart-leases':
+        this.restartLeases();
         break;
       default: {
         // checkMisuse has refused every other type.
@@ -419,6 +437,198 @@ export class LockMachine {
       waiters: this.waiterCount,
       lastToken: this.lastToken?.toString(),
     };
+  }
+
+  // ---- snapshots ----
+
+  /**
+   * The machine's whole state as plain data (see {@link MachineSnapshot}):
+   * `LockMachine.restore` of it behaves exactly as this machine does from
+   * here on. O(sessions + resources + deadlines).
+   */
+  snapshot(): MachineSnapshot {
+    const sessions: SessionState[] = [];
+    for (const session of this.sessions.values()) {
+      sessions.push({
+        id: session.id,
+        client: session.client,
+        leaseMs: session.leaseMs,
+        openedAt: session.openedAt,
+        expiresAt: session.expiresAt,
+        held: session.held.map((holder) => holder.token),
+        waiting: [...session.waiting.keys()],
+      });
+    }
+    const resources: ResourceState[] = [];
+    for (const resource of this.resources.values()) {
+      resources.push({
+        name: resource.name,
+        blockedUntil: finiteOrNull(resource.blockedUntil),
+        idle: resource.idle,
+        holders: resource.holders.toArray().map((holder) => ({
+          token: holder.token,
+          session: holder.session.id,
+          request: holder.request,
+          mode: holder.mode,
+          grantedAt: holder.grantedAt,
+          lockDelayMs: holder.lockDelayMs,
+        })),
+        queue: resource.queue.map((waiter) => ({
+          session: waiter.session.id,
+          request: waiter.request,
+          mode: waiter.mode,
+          enqueuedAt: waiter.enqueuedAt,
+          deadline: waiter.deadline ?? null,
+          lockDelayMs: waiter.lockDelayMs,
+        })),
+      });
+    }
+    const deadlines: DeadlineState[] = this.deadlines.entries().map(({ time, item }): DeadlineState => {
+      switch (item.kind) {
+        case 'lease':
+          return item.session.ended ? { time, kind: 'lease-ended' } : { time, kind: 'lease', session: item.session.id };
+        case 'wait':
+          return item.waiter.waiting ? { time, kind: 'wait', session: item.waiter.session.id, request: item.waiter.request } : { time, kind: 'wait-ended' };
+        case 'lock-delay':
+          return this.resources.get(item.resource.name) === item.resource ? { time, kind: 'lock-delay', resource: item.resource.name } : { time, kind: 'lock-delay-swept' };
+      }
+    });
+    return {
+      format: MACHINE_SNAPSHOT_FORMAT,
+      now: finiteOrNull(this.now),
+      latestNow: finiteOrNull(this.latestNow),
+      nextToken: this.nextToken.toString(),
+      lastToken: this.lastToken?.toString() ?? null,
+      reservedThrough: this.reservedThrough.toString(),
+      grantsHeldUntil: finiteOrNull(this.grantsHeldUntil),
+      sessions,
+      resources,
+      deadlines,
+      dirty: this.dirty.map((resource) => (this.resources.get(resource.name) === resource ? resource.name : null)),
+    };
+  }
+
+  /**
+   * A machine in the state `snapshot` was taken in. `options` give what a
+   * snapshot does not hold (queue bound, default lease, expiry budget); the
+   * tokens, the clock and the grant hold come from the snapshot. Throws
+   * CoreMisuseError when the snapshot is not one this version wrote or does
+   * not hang together.
+   */
+  static restore(snapshot: MachineSnapshot, options: Omit<LockMachineOptions, 'firstToken' | 'grantsHeldUntil'> = {}): LockMachine {
+    if (snapshot?.format !== MACHINE_SNAPSHOT_FORMAT) throw new CoreMisuseError('not a machine snapshot of the format this version writes');
+    const machine = new LockMachine({ ...options, firstToken: BigInt(snapshot.nextToken), grantsHeldUntil: snapshot.grantsHeldUntil ?? undefined });
+    machine.now = snapshot.now ?? -Infinity;
+    machine.latestNow = snapshot.latestNow ?? -Infinity;
+    machine.lastToken = snapshot.lastToken === null ? undefined : BigInt(snapshot.lastToken);
+    machine.reservedThrough = BigInt(snapshot.reservedThrough);
+    const broken = (what: string): never => {
+      throw new CoreMisuseError(`the snapshot does not hang together: ${what}`);
+    };
+    for (const state of snapshot.sessions) {
+      machine.sessions.set(state.id, {
+        id: state.id,
+        client: state.client,
+        leaseMs: state.leaseMs,
+        openedAt: state.openedAt,
+        expiresAt: state.expiresAt,
+        ended: false,
+        held: [],
+        waiting: new Map(),
+      });
+    }
+    const holders = new Map<string, Holder>();
+    const heldBy = new Map<Session, number>();
+    const waiters = new Map<Session, Map<RequestId, Waiter>>();
+    for (const state of snapshot.resources) {
+      const resource: Resource = {
+        name: state.name,
+        holders: new HolderSet<Holder>(),
+        exclusiveHeld: false,
+        queue: [],
+        blockedUntil: state.blockedUntil ?? -Infinity,
+        idle: state.idle,
+        dirty: false,
+      };
+      machine.resources.set(state.name, resource);
+      if (state.idle) machine.idleCount++;
+      for (const held of state.holders) {
+        const session = machine.sessions.get(held.session) ?? broken(`holder ${held.token} names no live session`);
+        const holder: Holder = { session, request: held.request, resource, mode: held.mode, token: held.token, grantedAt: held.grantedAt, lockDelayMs: held.lockDelayMs, heldIndex: -1 };
+        resource.holders.add(holder);
+        if (holder.mode === 'exclusive') resource.exclusiveHeld = true;
+        holders.set(holder.token, holder);
+        heldBy.set(session, (heldBy.get(session) ?? 0) + 1);
+        machine.holderCount++;
+      }
+      for (const waiting of state.queue) {
+        const session = machine.sessions.get(waiting.session) ?? broken(`a waiter of ${state.name} names no live session`);
+        const waiter: Waiter = {
+          session,
+          request: waiting.request,
+          resource,
+          mode: waiting.mode,
+          enqueuedAt: waiting.enqueuedAt,
+          deadline: waiting.deadline ?? undefined,
+          lockDelayMs: waiting.lockDelayMs,
+          waiting: true,
+        };
+        resource.queue.push(waiter);
+        const bySession = waiters.get(session) ?? new Map<RequestId, Waiter>();
+        bySession.set(waiter.request, waiter);
+        waiters.set(session, bySession);
+        machine.waiterCount++;
+      }
+    }
+    for (const state of snapshot.sessions) {
+      const session = machine.sessions.get(state.id)!;
+      for (const token of state.held) {
+        const holder = holders.get(token);
+        if (!holder || holder.session !== session) return broken(`session ${state.id} lists token ${token} it does not hold`);
+        holder.heldIndex = session.held.length;
+        session.held.push(holder);
+      }
+      const own = waiters.get(session);
+      for (const request of state.waiting) {
+        const waiter = own?.get(request) ?? broken(`session ${state.id} lists request ${JSON.stringify(request)} that waits nowhere`);
+        session.waiting.set(request, waiter);
+      }
+      if (session.held.length !== (heldBy.get(session) ?? 0) || session.waiting.size !== (own?.size ?? 0)) broken(`session ${state.id}'s lists differ from the resources'`);
+    }
+    if (holders.size !== machine.holderCount) broken('two holders share a token');
+    for (const name of snapshot.dirty) {
+      const resource = name === null ? sweptResource() : (machine.resources.get(name) ?? broken(`resource ${name} to settle is not in the table`));
+      resource.dirty = true;
+      machine.dirty.push(resource);
+    }
+    machine.deadlines = MinHeap.fromEntries(
+      snapshot.deadlines.map((entry) => ({ time: entry.time, item: machine.deadlineFrom(entry, broken) })),
+    );
+    return machine;
+  }
+
+  private deadlineFrom(entry: DeadlineState, broken: (what: string) => never): Deadline {
+    switch (entry.kind) {
+      case 'lease':
+        return { kind: 'lease', session: this.sessions.get(entry.session) ?? broken(`a lease deadline names no live session ${entry.session}`) };
+      case 'lease-ended':
+        return { kind: 'lease', session: { id: '', client: '', leaseMs: 0, openedAt: 0, expiresAt: 0, ended: true, held: [], waiting: new Map() } };
+      case 'wait': {
+        const waiter = this.sessions.get(entry.session)?.waiting.get(entry.request) ?? broken(`a wait deadline names no waiting request`);
+        return { kind: 'wait', waiter };
+      }
+      case 'wait-ended': {
+        const session: Session = { id: '', client: '', leaseMs: 0, openedAt: 0, expiresAt: 0, ended: true, held: [], waiting: new Map() };
+        const resource = sweptResource();
+        return { kind: 'wait', waiter: { session, request: 0, resource, mode: 'exclusive', enqueuedAt: 0, deadline: undefined, lockDelayMs: 0, waiting: false } };
+      }
+      case 'lock-delay':
+        return { kind: 'lock-delay', resource: this.resources.get(entry.resource) ?? broken(`a lock-delay deadline names no resource ${entry.resource}`) };
+      case 'lock-delay-swept':
+        return { kind: 'lock-delay', resource: sweptResource() };
+      default:
+        return broken(`unknown deadline kind ${JSON.stringify((entry as { kind: unknown }).kind)}`);
+    }
   }
 
   // ---- phase 1: deadlines ----
@@ -546,17 +756,18 @@ export class LockMachine {
       resource.idle = false;
       this.idleCount--;
     }
+    const held = this.grantsHeldUntil > this.now;
     const grantableNow =
-      resource === undefined ||
-      (resource.queue.length === 0 && resource.blockedUntil <= this.now && this.compatible(resource, mode));
+      !held && (resource === undefined || (resource.queue.length === 0 && resource.blockedUntil <= this.now && this.compatible(resource, mode)));
     if (grantableNow) {
       resource ??= this.createResource(input.resource);
       this.grant(session, input.request, resource, mode, lockDelayMs, this.now);
       return;
     }
-    resource = resource!;
+    resource ??= this.createResource(input.resource);
     if (waitMs === 0) {
       this.effects.push({ type: 'timeout', session: session.id, request: input.request, resource: resource.name });
+      this.dropIfIdle(resource);
       return;
     }
     if (resource.queue.length >= this.maxQueueLength) {
@@ -577,6 +788,7 @@ export class LockMachine {
     this.waiterCount++;
     if (waiter.deadline !== undefined) this.deadlines.push(waiter.deadline, { kind: 'wait', waiter });
     if (resource.blockedUntil > this.now) this.deadlines.push(resource.blockedUntil, { kind: 'lock-delay', resource });
+    if (held && resource.queue.length === 1) this.deadlines.push(this.grantsHeldUntil, { kind: 'lock-delay', resource });
     this.effects.push({
       type: 'queued',
       session: session.id,
@@ -648,6 +860,17 @@ export class LockMachine {
     });
   }
 
+  /** Every live session's lease restarts now; one whose lease ran out before now ends first. */
+  private restartLeases(): void {
+    let restarted = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (!this.lapsedEnded(session)) continue;
+      session.expiresAt = this.now + session.leaseMs;
+      restarted++;
+    }
+    this.effects.push({ type: 'leases-restarted', sessions: restarted });
+  }
+
   /**
    * The session, or undefined once it has ended. A session whose lease ran
    * out while the machine was behind (its deadline still in the backlog) is
@@ -677,6 +900,10 @@ export class LockMachine {
   private grantFromQueue(resource: Resource): void {
     if (resource.blockedUntil > this.now) {
       if (resource.queue.length > 0) this.deadlines.push(resource.blockedUntil, { kind: 'lock-delay', resource });
+      return;
+    }
+    if (this.grantsHeldUntil > this.now) {
+      if (resource.queue.length > 0) this.deadlines.push(this.grantsHeldUntil, { kind: 'lock-delay', resource });
       return;
     }
     const queue = resource.queue;
@@ -841,6 +1068,19 @@ export class LockMachine {
     if (resource.blockedUntil > now) snapshot.blockedUntil = resource.blockedUntil;
     return snapshot;
   }
+}
+
+/** −∞ (never) as null, for JSON. */
+function finiteOrNull(value: number): number | null {
+  return value === -Infinity ? null : value;
+}
+
+/**
+ * A resource that was swept out of the table while a deadline still pointed
+ * at it: idle, and it stays so (taking the deadline settles nothing).
+ */
+function sweptResource(): Resource {
+  return { name: '', holders: new HolderSet<Holder>(), exclusiveHeld: false, queue: [], blockedUntil: -Infinity, idle: true, dirty: false };
 }
 
 /** A copy of `holders` in the order they were granted (token order), as `held` itself is unordered. */

@@ -30,6 +30,25 @@ export class MinHeap<T> {
     items[index] = item;
   }
 
+  /**
+   * Every entry in the heap's own array order (not sorted), for a snapshot.
+   * {@link MinHeap.fromEntries} of this list rebuilds the very same heap, so
+   * ties and stale entries come out in the same order as they would have.
+   */
+  entries(): { time: number; item: T }[] {
+    return this.times.map((time, index) => ({ time, item: this.items[index]! }));
+  }
+
+  /** The heap {@link MinHeap.entries} was taken from. */
+  static fromEntries<T>(entries: readonly { time: number; item: T }[]): MinHeap<T> {
+    const heap = new MinHeap<T>();
+    for (const entry of entries) {
+      heap.times.push(entry.time);
+      heap.items.push(entry.item);
+    }
+    return heap;
+  }
+
   /** Earliest time, or undefined when empty. */
   peekTime(): number | undefined {
     return this.times[0];

@@ -784,3 +784,34 @@ describe('idle resources', () => {
     expect(held.stats()).toMatchObject({ resources: 2_000, holders: 2_000 });
   });
 });
+
+describe('restarts', () => {
+  it('restart-leases gives every live session a whole lease from now; one already run out ends first', () => {
+    const machine = machineWith({ a: 1_000, b: 1_000 });
+    expect(machine.handle({ type: 'acquire', session: 'a', request: 1, resource: R }, 0)).toEqual([firstReserve, granted('a', 1, '1')]);
+    machine.handle({ type: 'keepalive', session: 'b' }, 500);
+    // At 1 200 a's lease has run out (at 1 000), b's has not (1 500).
+    expect(machine.handle({ type: 'restart-leases' }, 1_200)).toEqual([
+      { type: 'lost', session: 'a', resource: R, token: '1', reason: 'lease-expired' },
+      { type: 'session-ended', session: 'a', request: undefined, reason: 'lease-expired', released: [{ resource: R, token: '1' }], withdrawn: 0 },
+      { type: 'leases-restarted', sessions: 1 },
+    ]);
+    expect(machine.listSessions()).toEqual([expect.objectContaining({ session: 'b', expiresAt: 2_200 })]);
+    // b lives on until 2 200, not 1 500.
+    expect(machine.handle({ type: 'tick' }, 2_199)).toEqual([]);
+    expect(machine.handle({ type: 'tick' }, 2_200)).toEqual([expect.objectContaining({ type: 'session-ended', session: 'b', reason: 'lease-expired' })]);
+  });
+
+  it('grants nothing before grantsHeldUntil: acquires queue, try-locks time out and leave nothing behind, and the queue is granted at the instant the hold ends', () => {
+    const machine = machineWith({ a: MAX_LEASE_MS, b: MAX_LEASE_MS }, { grantsHeldUntil: 5_000 });
+    expect(machine.handle({ type: 'acquire', session: 'a', request: 1, resource: R }, 0)).toEqual([queued('a', 1, 1)]);
+    expect(machine.handle({ type: 'acquire', session: 'b', request: 1, resource: 'other', waitMs: 0 }, 10)).toEqual([
+      { type: 'timeout', session: 'b', request: 1, resource: 'other' },
+    ]);
+    expect(machine.inspect('other')).toEqual([]);
+    expect(machine.nextDeadline()).toBe(5_000);
+    expect(machine.handle({ type: 'tick' }, 4_999)).toEqual([]);
+    expect(machine.handle({ type: 'tick' }, 5_000)).toEqual([firstReserve, granted('a', 1, '1', 5_000)]);
+    expect(machine.handle({ type: 'acquire', session: 'b', request: 2, resource: 'other', waitMs: 0 }, 5_001)).toEqual([granted('b', 2, '2', 0, 'exclusive', 'other')]);
+  });
+});

@@ -857,6 +857,9 @@ export class Coordinator {
         case 'session-ended':
           this.sessionEnded(effect);
           continue;
+        case 'leases-restarted':
+          this.logger.info({ event: 'leases-restarted', sessions: effect.sessions }, `restarted the lease of ${effect.sessions} recovered session(s): each has a whole lease to resume`);
+          continue;
         default:
           break;
       }

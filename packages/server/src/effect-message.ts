@@ -3,7 +3,7 @@ import { encodeMessage, PROTOCOL_VERSION } from '@baton/core';
 
 /**
  * The wire message a core effect becomes for its session, or undefined for
- * effects that are not messages (`reserve-tokens`, and `session-opened` /
+ * effects that are not messages (`reserve-tokens`, `leases-restarted`, and `session-opened` /
  * `session-resumed` / `session-ended`, which the coordinator answers itself because it knows the
  * session's secret and its connection).
  */
@@ -30,6 +30,7 @@ export function messageForEffect(effect: Effect): ServerMessage | undefined {
     case 'session-opened':
     case 'session-resumed':
     case 'session-ended':
+    case 'leases-restarted':
     case 'reserve-tokens':
       return undefined;
   }
