@@ -20,10 +20,12 @@
  * SIMULATION_RUNS (default 10,000) sets the number of schedules; the run
  * prints how many ran and how long they took.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { LockMode } from '@baton/core';
 import type { Connection, ConnectionHandlers } from '@baton/transport';
 import { ErrorCode } from '@baton/core';
 import { Coordinator } from '@baton/server';
+import type { CoordinatorRecord, CoordinatorState } from '@baton/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatonError, ClientErrorCode, ClientSession, LAST_RECONNECT_DELAY_MS } from '../src/index.js';
@@ -389,6 +391,8 @@ class World {
   private timers: Timer[] = [];
   readonly coordinator: Coordinator;
   readonly clients: SimulatedClient[] = [];
+  /** Every record the coordinator journaled, in order. */
+  readonly records: CoordinatorRecord[] = [];
   /** How each session the server ended, ended, by client name. */
   readonly sessionEnds = new Map<string, string[]>();
   events = 0;
@@ -396,6 +400,7 @@ class World {
   constructor(links: readonly { latency: number; clockRate: number }[]) {
     this.coordinator = new Coordinator({
       clock: () => this.now,
+      journal: { append: (record) => this.records.push(record) },
       defaultLeaseMs: LEASE_MS,
       timers: {
         set: (callback, delayMs) => this.schedule(this.now + delayMs, callback),
@@ -598,6 +603,26 @@ function healAndDrain(world: World): void {
   }
 }
 
+/**
+ * Recovery rebuilds the coordinator: its records replayed from nothing, the
+ * records after a mid-run state replayed from that state, and its final
+ * state alone all give one and the same state (each then restarts every
+ * lease at the same instant). Through JSON, as on disk.
+ */
+function checkRecovery(world: World, middle: { state: CoordinatorState; records: number }): void {
+  const recovered = (state: CoordinatorState | undefined, records: readonly CoordinatorRecord[]) => {
+    const coordinator = new Coordinator({ clock: () => world.now, defaultLeaseMs: LEASE_MS, timers: { set: () => undefined, clear: () => {} } });
+    const onDisk = JSON.parse(JSON.stringify({ state, records })) as { state: CoordinatorState | undefined; records: CoordinatorRecord[] };
+    coordinator.recover(onDisk.state, onDisk.records);
+    return coordinator.state();
+  };
+  const fromFinal = recovered(world.coordinator.state(), []);
+  const fromNothing = recovered(undefined, world.records);
+  const fromMiddle = recovered(middle.state, world.records.slice(middle.records));
+  if (!isDeepStrictEqual(fromNothing, fromFinal)) expect(fromNothing, 'replaying every record rebuilds the state').toEqual(fromFinal);
+  if (!isDeepStrictEqual(fromMiddle, fromFinal)) expect(fromMiddle, 'a mid-run state and the records after it rebuild the state').toEqual(fromFinal);
+}
+
 /** A world whose clients have all opened their sessions (faults start after that: a failed open is the caller's to retry). */
 function openedWorld(links: readonly { latency: number; clockRate: number }[]): World {
   const world = new World(links);
@@ -609,7 +634,9 @@ function openedWorld(links: readonly { latency: number; clockRate: number }[]): 
 function runSchedule(links: readonly { latency: number; clockRate: number }[], actions: readonly Action[]): World {
   const world = openedWorld(links);
   for (const action of actions) new Step(action).run({}, world);
+  const middle = { state: world.coordinator.state(), records: world.records.length };
   healAndDrain(world);
+  checkRecovery(world, middle);
   return world;
 }
 
@@ -653,7 +680,9 @@ describe('client sessions and the coordinator over a faulty simulated link', () 
         schedules++;
         const world = openedWorld(links);
         fc.modelRun(() => ({ model: {}, real: world }), commands);
+        const middle = { state: world.coordinator.state(), records: world.records.length };
         healAndDrain(world);
+        checkRecovery(world, middle);
         events += world.events;
       }),
       {

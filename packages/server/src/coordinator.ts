@@ -22,6 +22,14 @@
  * covers it, and a resume sends again everything after the hello's `ack`. So
  * a message lost with a connection, in either direction, costs one reconnect.
  *
+ * Every state change is a {@link CoordinatorRecord} — an open, a machine
+ * input with its `now` (and, for an exactly-once session, the `seq` it
+ * applies and the `ack` it takes), or an error that is part of a stream —
+ * handed to the journal (the write-ahead log) and then applied by
+ * `applyRecord`, the one place state changes. Recovery applies the same
+ * records with nothing sent (`recover`), so it reaches the same state,
+ * replay buffers and all; then every lease restarts.
+ *
  * Every message that arrives on a connection speaking for a session renews
  * that session's lease (docs/protocol.md 3): the requests the machine handles
  * renew as their input is applied; every other one (status, force-release, a
@@ -39,7 +47,7 @@
  * which yields to the sockets between slices — so a mass expiry does not
  * stall the renewals of the sessions that are still alive.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type {
   ClientMessage,
@@ -79,6 +87,8 @@ import {
   STATUS_WORK_PER_SLICE,
 } from '@baton/core';
 import { reportHandlerError } from '@baton/transport';
+import { COORDINATOR_STATE_FORMAT } from './coordinator-record.js';
+import type { CoordinatorJournal, CoordinatorRecord, CoordinatorState, InputRecord } from './coordinator-record.js';
 import { encodeEffect, welcomeMessage, withId } from './effect-message.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { CoordinatorLogger } from './logger.js';
@@ -94,6 +104,11 @@ import { MemoryTokenStore } from './token-store.js';
 export interface CoordinatorOptions {
   /** Where the fencing-token high-water mark is kept. Default: in memory (tokens restart at 1). */
   tokenStore?: TokenStore;
+  /**
+   * Where every state change goes, as a {@link CoordinatorRecord}, before it
+   * is acted on (the write-ahead log). Default: none.
+   */
+  journal?: CoordinatorJournal;
   /** Required by `force-release`. Without one, force-release is always refused. */
   adminToken?: string;
   logger?: CoordinatorLogger;
@@ -201,7 +216,10 @@ const BAD_MESSAGE_WINDOW_MS = 1_000;
 /** What the coordinator knows of a session beyond the machine's view. */
 interface SessionRecord {
   readonly id: string;
-  readonly secret: string;
+  /** The secret itself: known to the process that opened the session, or learned from a resume that proved it. */
+  secret: string | undefined;
+  /** SHA-256 of the secret, hex: what a log keeps and a resume is checked against. */
+  readonly secretHash: string;
   readonly client: string;
   /** The connection the session's messages go to; undefined while detached. */
   attached: ClientConnection | undefined;
@@ -223,7 +241,16 @@ interface SessionStream {
 type SequenceVerdict = 'apply' | 'duplicate' | 'refused';
 
 export class Coordinator {
-  private readonly machine: LockMachine;
+  private machine: LockMachine;
+  private readonly machineOptions: { defaultLeaseMs?: number; maxQueueLength?: number; maxExpiryWork?: number };
+  private readonly journal: CoordinatorJournal | undefined;
+  /** True while records are replayed on recovery: nothing is sent, logged or scheduled. */
+  private replaying = false;
+  /** The open record being applied: its session-opened effect registers the session from it. */
+  private pendingOpen: { record: Extract<CoordinatorRecord, { kind: 'open' }>; secret: string | undefined } | undefined;
+  /** Added to the clock so that time goes on from the last recovered record, whatever the new process's clock says. */
+  private clockOffset = 0;
+  private readonly baseClock: () => number;
   private readonly tokenStore: TokenStore;
   private readonly logger: CoordinatorLogger;
   private readonly clock: () => number;
@@ -263,7 +290,9 @@ export class Coordinator {
     this.logger = printableLogger(options.logger ?? silentLogger);
     this.logsInfo = this.logger.isLevelEnabled?.('info') ?? true;
     this.logsWarnings = this.logger.isLevelEnabled?.('warn') ?? true;
-    this.clock = options.clock ?? (() => performance.now());
+    this.baseClock = options.clock ?? (() => performance.now());
+    this.clock = () => this.baseClock() + this.clockOffset;
+    this.journal = options.journal;
     this.adminToken = options.adminToken;
     this.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
@@ -288,12 +317,68 @@ export class Coordinator {
     // After a restart, jump past every token that may have been issued: the
     // whole reserved block, used or not.
     const firstToken = persisted === undefined ? 1n : persisted + 1n;
-    this.machine = new LockMachine({
-      firstToken,
-      defaultLeaseMs: options.defaultLeaseMs,
-      maxQueueLength: options.maxQueueLength,
-      maxExpiryWork: options.maxExpiriesPerTick,
-    });
+    this.machineOptions = { defaultLeaseMs: options.defaultLeaseMs, maxQueueLength: options.maxQueueLength, maxExpiryWork: options.maxExpiriesPerTick };
+    this.machine = new LockMachine({ firstToken, ...this.machineOptions });
+  }
+
+  /**
+   * Start from a recovered state: `state` (a snapshot, if any) and then every
+   * record after it, applied exactly as they were live, with nothing sent.
+   * Then the clock goes on from the last record's time, and every lease is
+   * restarted (a `restart-leases` input, itself recorded): each client has
+   * a whole lease to reconnect and resume. Call before `listen`.
+   */
+  recover(state: CoordinatorState | undefined, records: Iterable<CoordinatorRecord>): { sessions: number; records: number } {
+    if (this.connections.size > 0 || this.closed) throw new Error('recover() must come before any connection');
+    let latest = -Infinity;
+    if (state !== undefined) {
+      if (state.format !== COORDINATOR_STATE_FORMAT) throw new Error('not a coordinator state of the format this version writes');
+      this.machine = LockMachine.restore(state.machine, this.machineOptions);
+      this.sessionCounter = state.sessionCounter;
+      this.sessions.clear();
+      for (const session of state.sessions) {
+        this.sessions.set(session.id, {
+          id: session.id,
+          secret: undefined,
+          secretHash: session.secretHash,
+          client: session.client,
+          attached: undefined,
+          outbox: [],
+          stream: session.stream ? { applied: session.stream.applied, replay: ReplayBuffer.restore(session.stream.lastSent, session.stream.unacknowledged) } : undefined,
+        });
+      }
+      latest = state.machine.latestNow ?? -Infinity;
+    }
+    let count = 0;
+    this.replaying = true;
+    try {
+      for (const record of records) {
+        this.applyRecord(record, undefined);
+        if (record.kind !== 'stream-error' && record.now > latest) latest = record.now;
+        if (record.kind === 'open') this.sessionCounter = Math.max(this.sessionCounter, counterOf(record.session));
+        count++;
+      }
+    } finally {
+      this.replaying = false;
+    }
+    // Time goes on from the last record: a new process's monotonic clock starts anywhere.
+    if (latest > this.clock()) this.clockOffset += latest - this.clock();
+    this.commit({ kind: 'input', now: this.clock(), input: { type: 'restart-leases' } }, undefined);
+    return { sessions: this.sessions.size, records: count };
+  }
+
+  /** Everything this coordinator keeps, for a snapshot (see {@link CoordinatorState}). */
+  state(): CoordinatorState {
+    return {
+      format: COORDINATOR_STATE_FORMAT,
+      machine: this.machine.snapshot(),
+      sessionCounter: this.sessionCounter,
+      sessions: [...this.sessions.values()].map((record) => {
+        const state: CoordinatorState['sessions'][number] = { id: record.id, secretHash: record.secretHash, client: record.client };
+        if (record.stream) state.stream = { applied: record.stream.applied, lastSent: record.stream.replay.lastSent, unacknowledged: record.stream.replay.unacknowledged() };
+        return state;
+      }),
+    };
   }
 
   /** Listen on one transport; connections it accepts join this coordinator. */
@@ -449,12 +534,12 @@ export class Coordinator {
         this.sendError(client, decoded.id, decoded.code, decoded.message);
         return;
       }
-      this.renew(record, client);
+      this.renew(record, client, undefined);
       // In an exactly-once session a readable, next-in-line seq is consumed
       // even by a bad request, and its error is part of the stream.
       if (stream && decoded.seq !== undefined) {
-        if (this.sequence(client, record, stream, decoded.seq, undefined, decoded.id) !== 'apply') return;
-        this.sendErrorToSession(record, decoded.id, decoded.code, decoded.message);
+        if (this.sequence(client, stream, decoded.seq, undefined, decoded.id).verdict !== 'apply') return;
+        this.commit({ kind: 'stream-error', session: record.id, seq: decoded.seq, request: decoded.id, code: decoded.code, message: decoded.message }, client);
         return;
       }
       this.sendError(client, decoded.id, decoded.code, decoded.message);
@@ -469,15 +554,17 @@ export class Coordinator {
       default:
         break;
     }
+    let sequenced: { seq: number; ack: number | undefined } | undefined;
     if (stream && client.session) {
       // Renewed by the input itself when applied; otherwise here.
-      const verdict = this.sequence(client, client.session, stream, message.seq, message.ack, message.id);
+      const { verdict, ack } = this.sequence(client, stream, message.seq, message.ack, message.id);
       if (verdict !== 'apply') {
-        this.renew(client.session, client);
+        this.renew(client.session, client, ack);
         return;
       }
+      sequenced = { seq: message.seq!, ack };
     }
-    if (message.op === 'force-release') return this.forceRelease(client, message);
+    if (message.op === 'force-release') return this.forceRelease(client, message, sequenced);
     const session = client.session;
     if (!session) {
       const id = 'id' in message ? message.id : undefined;
@@ -486,14 +573,20 @@ export class Coordinator {
       this.sendError(client, id, ErrorCode.NO_SESSION, `send "hello" before "${message.op}"`);
       return;
     }
-    this.apply(this.inputFor(message, session.id), client);
+    const record: InputRecord = { kind: 'input', now: this.clock(), input: this.inputFor(message, session.id) };
+    if (sequenced) {
+      record.session = session.id;
+      record.seq = sequenced.seq;
+      if (sequenced.ack !== undefined) record.ack = sequenced.ack;
+    }
+    this.commit(record, client);
   }
 
   /** A frame that is not UTF-8: refused as BAD_JSON like any other unreadable message (it renews, and its sender keeps its connection). */
   private undecodable(client: ClientConnection, detail: string): void {
     if (client.closing || this.tooManyBadMessages(client, ErrorCode.BAD_JSON)) return;
     this.peerErrors.write({ event: 'bad-message', connection: client.connection.id, session: client.session?.id, code: ErrorCode.BAD_JSON }, `bad message from ${this.describe(client)}: not UTF-8 (${detail})`);
-    if (client.session) this.renew(client.session, client);
+    if (client.session) this.renew(client.session, client, undefined);
     this.sendError(client, undefined, ErrorCode.BAD_JSON, `the message is not valid UTF-8: ${detail}`);
   }
 
@@ -549,41 +642,36 @@ export class Coordinator {
 
   /**
    * Where a request of an exactly-once session stands in its sequence
-   * (docs/protocol.md 3.1): `apply` it (its seq is now applied), drop it as a
-   * `duplicate` (already applied; its reply is in the replay buffer or was
-   * acknowledged), or it was `refused` with an error here. An `ack` is taken
-   * first, as long as it is not past what was sent.
+   * (docs/protocol.md 3.1): `apply` it, drop it as a `duplicate` (already
+   * applied; its reply is in the replay buffer or was acknowledged), or it
+   * was `refused` with an error here. Changes nothing: the record that
+   * follows takes the `ack` (given back unless it is past what was sent)
+   * and, applied, the `seq`.
    */
-  private sequence(client: ClientConnection, record: SessionRecord, stream: SessionStream, seq: number | undefined, ack: number | undefined, id: RequestId | undefined): SequenceVerdict {
-    if (ack !== undefined) {
-      if (ack > stream.replay.lastSent) {
-        this.sendError(client, id, ErrorCode.BAD_FIELD, `"ack" ${ack} is past the last sn sent (${stream.replay.lastSent})`);
-        return 'refused';
-      }
-      stream.replay.acknowledge(ack);
+  private sequence(client: ClientConnection, stream: SessionStream, seq: number | undefined, ack: number | undefined, id: RequestId | undefined): { verdict: SequenceVerdict; ack: number | undefined } {
+    if (ack !== undefined && ack > stream.replay.lastSent) {
+      this.sendError(client, id, ErrorCode.BAD_FIELD, `"ack" ${ack} is past the last sn sent (${stream.replay.lastSent})`);
+      return { verdict: 'refused', ack: undefined };
     }
     if (seq === undefined) {
       this.sendError(client, id, ErrorCode.MISSING_FIELD, '"seq" is required on every request of an exactly-once session');
-      return 'refused';
+      return { verdict: 'refused', ack };
     }
-    if (seq <= stream.applied) return 'duplicate';
+    if (seq <= stream.applied) return { verdict: 'duplicate', ack };
     if (seq > stream.applied + 1) {
-      this.peerErrors.write({ event: 'bad-sequence', session: record.id, seq, applied: stream.applied }, `session ${record.id} sent seq ${seq} after ${stream.applied}; refused`);
+      const session = client.session?.id;
+      this.peerErrors.write({ event: 'bad-sequence', session, seq, applied: stream.applied }, `session ${session ?? ''} sent seq ${seq} after ${stream.applied}; refused`);
       this.sendError(client, id, ErrorCode.BAD_SEQUENCE, `"seq" ${seq} is not the next one: the last applied is ${stream.applied}`);
-      return 'refused';
+      return { verdict: 'refused', ack };
     }
-    stream.applied = seq;
-    return 'apply';
+    return { verdict: 'apply', ack };
   }
 
-  /** Renew a session's lease for a message that is not itself a machine input of that session; the renewal sends nothing. */
-  private renew(record: SessionRecord, origin: ClientConnection): void {
-    const effects = this.machine.handle({ type: 'keepalive', session: record.id }, this.clock());
-    this.dispatch(
-      effects.filter((effect) => !(effect.type === 'renewed' && effect.session === record.id)),
-      origin,
-    );
-    this.armTimer();
+  /** Renew a session's lease for a message that is not itself a machine input of that session (taking its `ack`); the renewal sends nothing. */
+  private renew(record: SessionRecord, origin: ClientConnection, ack: number | undefined): void {
+    const renewal: InputRecord = { kind: 'input', now: this.clock(), input: { type: 'keepalive', session: record.id }, session: record.id, silent: true };
+    if (ack !== undefined) renewal.ack = ack;
+    this.commit(renewal, origin);
   }
 
   private inputFor(message: Exclude<ClientMessage, HelloMessage | StatusMessage | ForceReleaseMessage>, session: string): Input {
@@ -629,30 +717,24 @@ export class Coordinator {
       return;
     }
     const id = `s${++this.sessionCounter}-${randomBytes(4).toString('hex')}`;
-    const record: SessionRecord = {
-      id,
-      secret: randomBytes(16).toString('hex'),
+    const secret = randomBytes(16).toString('hex');
+    const record: Extract<CoordinatorRecord, { kind: 'open' }> = {
+      kind: 'open',
+      now: this.clock(),
+      session: id,
+      secretHash: hashOfSecret(secret),
       client: message.client ?? id,
-      attached: client,
-      outbox: [],
-      stream: message.exactlyOnce === true ? { applied: 0, replay: new ReplayBuffer() } : undefined,
+      exactlyOnce: message.exactlyOnce === true,
     };
-    // Registered before the machine sees the session, so the session-opened
-    // effect finds it; removed again if the machine refuses the hello.
-    this.sessions.set(id, record);
-    client.session = record;
-    this.apply({ type: 'open-session', session: id, client: record.client, leaseMs: message.leaseMs, request: message.id }, client);
-    if (!this.machine.hasSession(id)) {
-      this.sessions.delete(id);
-      client.session = undefined;
-    } else {
-      this.clearIdleTimer(client);
-    }
+    if (message.leaseMs !== undefined) record.leaseMs = message.leaseMs;
+    if (message.id !== undefined) record.request = message.id;
+    // The secret itself is never recorded; the session-opened effect finds it here.
+    this.commit(record, client, secret);
   }
 
   private resume(client: ClientConnection, message: HelloMessage): void {
     const record = message.session === undefined ? undefined : this.sessions.get(message.session);
-    if (!record || message.secret === undefined || !sameSecret(record.secret, message.secret)) {
+    if (!record || message.secret === undefined || !sameSecret(record.secretHash, hashOfSecret(message.secret))) {
       this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'no such session (expired, closed, never opened) or wrong secret');
       return;
     }
@@ -671,14 +753,11 @@ export class Coordinator {
     // Detached until the machine says it lives on: what the same step produces
     // for it first (a grant due now) is kept for it, and follows the welcome.
     record.attached = undefined;
-    if (stream && message.ack !== undefined) stream.replay.acknowledge(message.ack);
-    // An input like any other (a log of inputs records it); it also applies
-    // any deadline already due, which may end this very session.
-    const effects = this.machine.handle({ type: 'resume-session', session: record.id, request: message.id }, this.clock());
-    const resumed = effects.some((effect) => effect.type === 'session-resumed' && effect.session === record.id);
-    // A session that ended first is UNKNOWN_SESSION to this client (docs/protocol.md 3), not the machine's SESSION_ENDED.
-    this.dispatch(resumed ? effects : effects.filter((effect) => !(effect.type === 'rejected' && effect.session === record.id)), client);
-    this.armTimer();
+    record.secret = message.secret;
+    // An input like any other; it also applies any deadline already due, which may end this very session.
+    const resume: InputRecord = { kind: 'input', now: this.clock(), input: { type: 'resume-session', session: record.id, request: message.id }, session: record.id };
+    if (stream && message.ack !== undefined) resume.ack = message.ack;
+    const resumed = this.commit(resume, client).some((effect) => effect.type === 'session-resumed' && effect.session === record.id);
     if (!resumed) this.sendError(client, message.id, ErrorCode.UNKNOWN_SESSION, 'the session ended before it could be resumed');
   }
 
@@ -690,7 +769,7 @@ export class Coordinator {
    */
   private sessionResumed(effect: Extract<Effect, { type: 'session-resumed' }>, client: ClientConnection | undefined): void {
     const record = this.sessions.get(effect.session);
-    if (!record || !client?.open) return;
+    if (!record || !client?.open || this.replaying) return;
     client.session = record;
     record.attached = client;
     this.clearIdleTimer(client);
@@ -702,13 +781,13 @@ export class Coordinator {
 
   /** The one place a `welcome` is written, for new and resumed sessions alike. */
   private sendWelcome(record: SessionRecord, leaseMs: number, resumed: boolean, request: RequestId | undefined): void {
+    if (!record.attached?.open || record.secret === undefined) return;
     const stream = record.stream ? { applied: record.stream.applied, sn: record.stream.replay.lastSent } : undefined;
-    const welcome = encodeMessage(welcomeMessage(record.id, record.secret, leaseMs, resumed, request, stream));
-    if (record.attached?.open) record.attached.connection.send(welcome);
+    record.attached.connection.send(encodeMessage(welcomeMessage(record.id, record.secret, leaseMs, resumed, request, stream)));
   }
 
   private status(client: ClientConnection, message: StatusMessage): void {
-    if (client.session) this.renew(client.session, client);
+    if (client.session) this.renew(client.session, client, undefined);
     else this.apply({ type: 'tick' }, client);
     if (message.resource === undefined && this.machine.stats().resources > this.statusInlineResources) {
       if (client.pendingStatus >= MAX_PENDING_STATUS_PER_CONNECTION) {
@@ -790,17 +869,24 @@ export class Coordinator {
     tellOrder(waiting, undefined);
   }
 
-  private forceRelease(client: ClientConnection, message: ForceReleaseMessage): void {
-    if (client.session) this.renew(client.session, client);
+  /** A force-release; `sequenced`: it is the next request of the connection's exactly-once session. */
+  private forceRelease(client: ClientConnection, message: ForceReleaseMessage, sequenced: { seq: number; ack: number | undefined } | undefined): void {
+    const session = client.session;
+    if (session) this.renew(session, client, sequenced?.ack);
     if (this.adminToken === undefined || message.adminToken === undefined || !sameSecret(this.adminToken, message.adminToken)) {
       this.peerErrors.write({ event: 'unauthorized', connection: client.connection.id, resource: message.resource }, `refused force-release of ${message.resource} from ${this.describe(client)}`);
       const why = this.adminToken === undefined ? 'this server was started without an admin token' : 'wrong or missing adminToken';
       const text = `force-release needs the admin token: ${why}`;
-      if (client.session) this.sendErrorToSession(client.session, message.id, ErrorCode.UNAUTHORIZED, text);
+      if (session) this.commit({ kind: 'stream-error', session: session.id, seq: sequenced?.seq, request: message.id, code: ErrorCode.UNAUTHORIZED, message: text }, client);
       else this.sendError(client, message.id, ErrorCode.UNAUTHORIZED, text);
       return;
     }
-    this.apply({ type: 'force-release', resource: message.resource, token: message.token, session: client.session?.id, request: message.id }, client);
+    const record: InputRecord = { kind: 'input', now: this.clock(), input: { type: 'force-release', resource: message.resource, token: message.token, session: session?.id, request: message.id } };
+    if (session && sequenced) {
+      record.session = session.id;
+      record.seq = sequenced.seq;
+    }
+    this.commit(record, client);
   }
 
   private disconnected(client: ClientConnection, error: Error | undefined): void {
@@ -824,10 +910,66 @@ export class Coordinator {
 
   // ---- the machine ----
 
-  /** Feed one input to the machine and act on what it returns. */
+  /** Feed one input to the machine (recorded first) and act on what it returns. */
   private apply(input: Input, origin: ClientConnection | undefined): void {
-    this.dispatch(this.machine.handle(input, this.clock()), origin);
+    this.commit({ kind: 'input', now: this.clock(), input }, origin);
+  }
+
+  /**
+   * Every state change goes through here: the record goes to the journal,
+   * then is applied. `secret`: an open record's secret, which only this
+   * process may know. Returns the machine's effects (none for a stream error).
+   */
+  private commit(record: CoordinatorRecord, origin: ClientConnection | undefined, secret?: string): Effect[] {
+    this.journal?.append(record);
+    const effects = this.applyRecord(record, origin, secret);
     this.armTimer();
+    return effects;
+  }
+
+  /**
+   * Apply one record: live from {@link commit}, or on recovery from the log
+   * (`replaying`, no origin). The one place state changes, so both paths
+   * reach the same state.
+   */
+  private applyRecord(record: CoordinatorRecord, origin: ClientConnection | undefined, secret?: string): Effect[] {
+    if (record.kind === 'stream-error') {
+      const session = this.sessions.get(record.session);
+      if (!session) return [];
+      if (session.stream && record.seq !== undefined) session.stream.applied = record.seq;
+      this.sendErrorToSession(session, record.request, record.code, record.message);
+      return [];
+    }
+    if (record.kind === 'open') {
+      this.pendingOpen = { record, secret };
+      try {
+        const effects = this.machine.handle({ type: 'open-session', session: record.session, client: record.client, leaseMs: record.leaseMs, request: record.request }, record.now);
+        this.dispatch(effects, origin);
+        return effects;
+      } finally {
+        this.pendingOpen = undefined;
+      }
+    }
+    const stream = record.session === undefined ? undefined : this.sessions.get(record.session)?.stream;
+    if (stream && record.ack !== undefined) stream.replay.acknowledge(record.ack);
+    if (stream && record.seq !== undefined) stream.applied = record.seq;
+    const effects = this.machine.handle(record.input, record.now);
+    const input = record.input;
+    if (record.silent && input.type === 'keepalive') {
+      this.dispatch(
+        effects.filter((effect) => !(effect.type === 'renewed' && effect.session === input.session)),
+        origin,
+      );
+    } else if (input.type === 'resume-session' && !effects.some((effect) => effect.type === 'session-resumed')) {
+      // A session that ended first is UNKNOWN_SESSION to this client (docs/protocol.md 3), not the machine's SESSION_ENDED.
+      this.dispatch(
+        effects.filter((effect) => !(effect.type === 'rejected' && effect.session === input.session)),
+        origin,
+      );
+    } else {
+      this.dispatch(effects, origin);
+    }
+    return effects;
   }
 
   /**
@@ -837,20 +979,19 @@ export class Coordinator {
    */
   private dispatch(effects: Effect[], origin: ClientConnection | undefined): void {
     for (const effect of effects) {
-      if (this.subscribers.size > 0 && effect.type !== 'reserve-tokens') this.notify(effect);
+      const told = this.subscribers.size > 0 && effect.type !== 'reserve-tokens' && !this.replaying;
+      // A session is kept from its session-opened effect on: subscribers are told after, with its client name.
+      if (told && effect.type !== 'session-opened') this.notify(effect);
       switch (effect.type) {
         case 'reserve-tokens':
           // Persist before anything after it is sent. If this throws, the
           // process stops rather than grant a token it could reuse later.
           this.tokenStore.save(BigInt(effect.through));
           continue;
-        case 'session-opened': {
-          const record = this.sessions.get(effect.session);
-          if (!record) continue;
-          this.logger.info({ event: 'session-opened', session: record.id, client: record.client, leaseMs: effect.leaseMs }, `session ${record.id} opened for ${record.client} (lease ${effect.leaseMs} ms)`);
-          this.sendWelcome(record, effect.leaseMs, false, effect.request);
+        case 'session-opened':
+          this.sessionOpened(effect, origin);
+          if (told) this.notify(effect);
           continue;
-        }
         case 'session-resumed':
           this.sessionResumed(effect, origin);
           continue;
@@ -858,12 +999,13 @@ export class Coordinator {
           this.sessionEnded(effect);
           continue;
         case 'leases-restarted':
+          if (this.replaying) continue;
           this.logger.info({ event: 'leases-restarted', sessions: effect.sessions }, `restarted the lease of ${effect.sessions} recovered session(s): each has a whole lease to resume`);
           continue;
         default:
           break;
       }
-      if (this.logsWarnings) this.log(effect);
+      if (this.logsWarnings && !this.replaying) this.log(effect);
       const text = encodeEffect(effect);
       if (text === undefined) continue;
       const record = effect.session === undefined ? undefined : this.sessions.get(effect.session);
@@ -872,11 +1014,34 @@ export class Coordinator {
     }
   }
 
+  /** A `session-opened` effect: the session of the open record being applied is kept, and its connection gets the welcome. */
+  private sessionOpened(effect: Extract<Effect, { type: 'session-opened' }>, origin: ClientConnection | undefined): void {
+    const pending = this.pendingOpen;
+    if (!pending || pending.record.session !== effect.session) return;
+    const opened = pending.record;
+    const client = origin?.open && !this.replaying ? origin : undefined;
+    const record: SessionRecord = {
+      id: opened.session,
+      secret: pending.secret,
+      secretHash: opened.secretHash,
+      client: opened.client,
+      attached: client,
+      outbox: [],
+      stream: opened.exactlyOnce ? { applied: 0, replay: new ReplayBuffer() } : undefined,
+    };
+    this.sessions.set(record.id, record);
+    if (!client) return;
+    client.session = record;
+    this.clearIdleTimer(client);
+    this.logger.info({ event: 'session-opened', session: record.id, client: record.client, leaseMs: effect.leaseMs }, `session ${record.id} opened for ${record.client} (lease ${effect.leaseMs} ms)`);
+    this.sendWelcome(record, effect.leaseMs, false, effect.request);
+  }
+
   private sessionEnded(effect: Extract<Effect, { type: 'session-ended' }>): void {
     const record = this.sessions.get(effect.session);
     if (!record) return;
     this.sessions.delete(record.id);
-    this.logger.info(
+    if (!this.replaying) this.logger.info(
       { event: 'session-ended', session: record.id, client: record.client, reason: effect.reason, released: effect.released.length, withdrawn: effect.withdrawn },
       `session ${record.id} (${record.client}) ended: ${effect.reason}; released ${effect.released.length} lock(s), withdrew ${effect.withdrawn} request(s)`,
     );
@@ -922,6 +1087,8 @@ export class Coordinator {
       record.attached.connection.send(text);
       return;
     }
+    // A plain session's messages not delivered at a crash are lost (docs/protocol.md 3.1): none are kept on recovery.
+    if (this.replaying) return;
     record.outbox.push(text);
     if (record.outbox.length > MAX_DETACHED_OUTBOX) {
       record.outbox.length = 0;
@@ -936,6 +1103,8 @@ export class Coordinator {
    */
   private endOverflowing(record: SessionRecord, what: string): void {
     if (record.stream) record.stream.replay.acknowledge(record.stream.replay.lastSent);
+    // On recovery the end that followed is a record of its own.
+    if (this.replaying) return;
     this.logger.error({ event: 'outbox-overflow', session: record.id }, `session ${record.id} exceeded ${what}; ending it`);
     setImmediate(() => {
       if (this.sessions.has(record.id)) this.apply({ type: 'close-session', session: record.id, reason: 'disconnected' }, undefined);
@@ -1038,4 +1207,15 @@ function sameSecret(expected: string, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** What the log keeps of a session's secret: enough to check a resume, not enough to make one. */
+function hashOfSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** The counter in a session id `s<counter>-<random>` (0 for an id of another shape). */
+function counterOf(session: string): number {
+  const match = /^s(\d+)-/.exec(session);
+  return match ? Number(match[1]) : 0;
 }

@@ -15,6 +15,7 @@
  * ```
  */
 export * from './coordinator.js';
+export * from './coordinator-record.js';
 export { escapeControlCharacters } from './control-characters.js';
 export * from './logger.js';
 export * from './token-store.js';

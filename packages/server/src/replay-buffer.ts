@@ -52,6 +52,14 @@ export class ReplayBuffer {
     }
   }
 
+  /** A buffer holding exactly what `unacknowledged()` and `lastSent` of another one said (a snapshot's copy). */
+  static restore(lastSent: number, unacknowledged: readonly string[]): ReplayBuffer {
+    const buffer = new ReplayBuffer();
+    buffer.lastSn = lastSent;
+    buffer.texts = [...unacknowledged];
+    return buffer;
+  }
+
   /** Every kept message, oldest first (after acknowledging the hello's `ack`, these are what a resume sends again). */
   unacknowledged(): string[] {
     return this.texts.slice(this.head);
