@@ -400,7 +400,7 @@ class World {
   constructor(links: readonly { latency: number; clockRate: number }[]) {
     this.coordinator = new Coordinator({
       clock: () => this.now,
-      journal: { append: (record) => this.records.push(record) },
+      journal: { append: (record) => this.records.push(record), afterDurable: (action) => action() },
       defaultLeaseMs: LEASE_MS,
       timers: {
         set: (callback, delayMs) => this.schedule(this.now + delayMs, callback),

@@ -58,10 +58,21 @@ export interface StreamErrorRecord {
   message: string;
 }
 
-/** Where the coordinator hands each record before it acts on it (the write-ahead log). */
+/**
+ * Where the coordinator hands each record before it acts on it (the
+ * write-ahead log), and how it holds back what it sends until then: persist,
+ * then send, as etcd's raft does with `Ready`.
+ */
 export interface CoordinatorJournal {
-  /** Keep the record; everything the coordinator sends after this call waits until it is durable (see `Coordinator`). */
+  /** Keep the record (it may become durable later, with others: group commit). */
   append(record: CoordinatorRecord): void;
+  /**
+   * Run `action` once every record appended so far is durable — at once when
+   * they all are — and in the order the actions were given. Every message and
+   * close the coordinator sends, and every event its subscribers hear, goes
+   * through here, so nothing leaves the process that a crash could undo.
+   */
+  afterDurable(action: () => void): void;
 }
 
 /** Everything the coordinator keeps, as plain JSON-safe data: what a snapshot holds. */

@@ -420,7 +420,7 @@ export class Coordinator {
       else this.peerErrors.write(fields, line);
       return;
     }
-    const client: ClientConnection = { connection, session: undefined, open: true, host, idleTimer: undefined, badWindowStart: -Infinity, badMessages: 0, closing: false, pendingStatus: 0 };
+    const client: ClientConnection = { connection: this.journal ? heldUntilDurable(connection, this.journal) : connection, session: undefined, open: true, host, idleTimer: undefined, badWindowStart: -Infinity, badMessages: 0, closing: false, pendingStatus: 0 };
     if (host !== undefined) this.connectionsPerHost.set(host, fromHost + 1);
     this.connections.add(client);
     this.startIdleTimer(client);
@@ -981,7 +981,7 @@ export class Coordinator {
     for (const effect of effects) {
       const told = this.subscribers.size > 0 && effect.type !== 'reserve-tokens' && !this.replaying;
       // A session is kept from its session-opened effect on: subscribers are told after, with its client name.
-      if (told && effect.type !== 'session-opened') this.notify(effect);
+      if (told && effect.type !== 'session-opened') this.tellSubscribers(effect);
       switch (effect.type) {
         case 'reserve-tokens':
           // Persist before anything after it is sent. If this throws, the
@@ -990,7 +990,7 @@ export class Coordinator {
           continue;
         case 'session-opened':
           this.sessionOpened(effect, origin);
-          if (told) this.notify(effect);
+          if (told) this.tellSubscribers(effect);
           continue;
         case 'session-resumed':
           this.sessionResumed(effect, origin);
@@ -1056,6 +1056,13 @@ export class Coordinator {
         ? withId({ op: 'bye' }, effect.request)
         : { op: 'error', code: ErrorCode.SESSION_ENDED, message: `session ${record.id} ended: ${effect.reason}; send hello to open a new one` };
     client.connection.send(encodeMessage(farewell));
+  }
+
+  /** Subscribers hear of an effect once it is durable, like everyone else. */
+  private tellSubscribers(effect: Exclude<Effect, { type: 'reserve-tokens' }>): void {
+    const journal = this.journal;
+    if (journal) journal.afterDurable(() => this.notify(effect));
+    else this.notify(effect);
   }
 
   private notify(effect: Exclude<Effect, { type: 'reserve-tokens' }>): void {
@@ -1218,4 +1225,18 @@ function hashOfSecret(secret: string): string {
 function counterOf(session: string): number {
   const match = /^s(\d+)-/.exec(session);
   return match ? Number(match[1]) : 0;
+}
+
+/**
+ * The connection as the coordinator sees it with a journal: what it sends,
+ * and its close, wait until every record appended before is durable.
+ */
+function heldUntilDurable(connection: Connection, journal: CoordinatorJournal): Connection {
+  return {
+    id: connection.id,
+    remoteAddress: connection.remoteAddress,
+    send: (message) => journal.afterDurable(() => connection.send(message)),
+    close: () => journal.afterDurable(() => connection.close()),
+    setHandlers: (handlers) => connection.setHandlers(handlers),
+  };
 }

@@ -14,7 +14,7 @@ import { RawClient } from './raw-client.js';
 const running: { coordinator: Coordinator; clients: RawClient[] }[] = [];
 
 async function start(records: CoordinatorRecord[], recoverFrom?: readonly CoordinatorRecord[]): Promise<{ coordinator: Coordinator; listener: Listener; dial: () => Promise<RawClient> }> {
-  const coordinator = new Coordinator({ journal: { append: (record) => records.push(record) } });
+  const coordinator = new Coordinator({ journal: { append: (record) => records.push(record), afterDurable: (action) => action() } });
   const clients: RawClient[] = [];
   running.push({ coordinator, clients });
   if (recoverFrom) coordinator.recover(undefined, JSON.parse(JSON.stringify(recoverFrom)) as CoordinatorRecord[]);
@@ -90,5 +90,40 @@ describe('recovery from records', () => {
     expect(await back.call({ op: 'hello', id: 'h2', session, secret, ack: 0 })).toMatchObject({ op: 'welcome', resumed: true, applied: 1, sn: 1 });
     expect(await back.next((message) => message.op === 'granted')).toEqual(lock);
     expect(await back.call({ op: 'release', id: 2, resource: 'r', token: lock.token, seq: 2, ack: 1 })).toMatchObject({ op: 'released', sn: 2 });
+  });
+
+  it('holds every message, and the subscribers, back until the records before it are durable', async () => {
+    const held: (() => void)[] = [];
+    const appended: CoordinatorRecord[] = [];
+    let firstAppend!: () => void;
+    const appendedOnce = new Promise<void>((resolve) => (firstAppend = resolve));
+    const journal = {
+      append: (record: CoordinatorRecord) => {
+        appended.push(record);
+        firstAppend();
+      },
+      afterDurable: (action: () => void) => held.push(action),
+    };
+    const coordinator = new Coordinator({ journal });
+    const clients: RawClient[] = [];
+    running.push({ coordinator, clients });
+    const heard: string[] = [];
+    coordinator.subscribe(({ effect }) => heard.push(effect.type));
+    const listener = await coordinator.listen(memoryTransport, '127.0.0.1', 0);
+    const raw = await RawClient.dial(memoryTransport, listener.port);
+    clients.push(raw);
+    const welcome = raw.next((message) => message.op === 'welcome');
+    raw.send({ op: 'hello', id: 'h', client: 'c' });
+    // The hello was applied and recorded, but nothing left: the record is not durable yet.
+    await appendedOnce;
+    expect(appended).toEqual([expect.objectContaining({ kind: 'open', client: 'c' })]);
+    expect(coordinator.stats().sessions).toBe(1);
+    // Held: the welcome and the subscribers' event.
+    expect(held).toHaveLength(2);
+    expect(raw.received).toEqual([]);
+    expect(heard).toEqual([]);
+    for (const action of held.splice(0)) action();
+    expect(await welcome).toMatchObject({ op: 'welcome', resumed: false });
+    expect(heard).toEqual(['session-opened']);
   });
 });
