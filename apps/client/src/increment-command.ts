@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import { isBatonError } from '@baton/client';
 import type { Lock } from '@baton/client';
@@ -30,6 +31,23 @@ export interface IncrementArguments {
   verbose: boolean;
   /** Hold each lock this long before writing, to simulate work (and make contention visible). */
   holdMs: number;
+  /**
+   * Append one JSON line per lock held to this file: `{"pid","resource","token","from","to"}`, the
+   * times in nanoseconds of CLOCK_MONOTONIC (process.hrtime), from the grant's arrival to the moment
+   * this process stopped believing it held the lock (it called release, or the lock's signal aborted).
+   * The clock is the machine's, so the lines of several processes can be checked for overlaps.
+   */
+  timeline?: string;
+}
+
+/** One line of the `--timeline` file. */
+export interface TimelineEntry {
+  pid: number;
+  resource: string;
+  token: string;
+  /** Nanoseconds on CLOCK_MONOTONIC, as decimal strings (they exceed 2^53). */
+  from: string;
+  to: string;
 }
 
 /**
@@ -82,6 +100,12 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
         continue;
       }
       if (verbose) console.log('Received grant from server');
+      const lockedAt = process.hrtime.bigint();
+      let believedUntil: bigint | undefined;
+      const stopBelieving = () => {
+        believedUntil ??= process.hrtime.bigint();
+      };
+      lock.signal.addEventListener('abort', stopBelieving, { once: true });
       try {
         sum = await incrementOnce(file, path, lock, arguments_.holdMs, verbose);
         if (verbose) console.log(`sum is ${sum}`);
@@ -102,6 +126,12 @@ export async function increment(arguments_: IncrementArguments, options: CommonO
         iteration--;
         continue;
       } finally {
+        stopBelieving();
+        lock.signal.removeEventListener('abort', stopBelieving);
+        if (arguments_.timeline !== undefined) {
+          const entry: TimelineEntry = { pid: process.pid, resource, token: lock.token, from: lockedAt.toString(), to: String(believedUntil) };
+          appendFileSync(arguments_.timeline, `${JSON.stringify(entry)}\n`);
+        }
         await lock.release().catch(() => {});
       }
       staleWhileHeldInARow = 0;

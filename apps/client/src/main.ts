@@ -88,7 +88,8 @@ program
   .option('--file <path>', 'the counter file (default <data-dir>/<resource>.txt)')
   .option('--verbose', "print the seed's lines for every iteration", false)
   .option('--hold-ms <ms>', 'hold each lock this long before writing (simulated work)', '0')
-  .action(async (resource: string, options: { iterations: string; file?: string; verbose: boolean; holdMs: string }, command: Command) => {
+  .option('--timeline <file>', 'append a JSON line per lock held: its token and when (CLOCK_MONOTONIC ns) this process held it')
+  .action(async (resource: string, options: { iterations: string; file?: string; verbose: boolean; holdMs: string; timeline?: string }, command: Command) => {
     await increment(
       {
         resource: checkResource(resource),
@@ -96,6 +97,7 @@ program
         file: options.file,
         verbose: options.verbose,
         holdMs: wholeNumber('--hold-ms', 0)(options.holdMs),
+        timeline: options.timeline,
       },
       common(command),
     );

@@ -9,6 +9,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkTimeline, readTimelines } from './timeline-checker.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Direction } from './fault-proxy.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -127,7 +128,8 @@ describe.each(['tcp', 'zmq', 'ws'] as const)('exactly-once over %s', (transport)
   });
 
   it('5 counters x 200 through a proxy that resets a connection every 50-300 ms: exactly 1000, every process exits 0, no session left', async () => {
-    const counters = Array.from({ length: 5 }, (_, index) => client(`counter-${index}`, ['increment', 'counter', '--iterations', '200', '--verbose']));
+    const timelines = Array.from({ length: 5 }, (_, index) => join(dataDirectory, `timeline-${index}.jsonl`));
+    const counters = Array.from({ length: 5 }, (_, index) => client(`counter-${index}`, ['increment', 'counter', '--iterations', '200', '--verbose', '--timeline', timelines[index]!]));
     // Resets start once every counter has its session (a first connect that fails is an error by design).
     await Promise.all(counters.map((counter) => counter.waitForLine(/^Received grant from server$/)));
     proxy.resetEvery(50, 300);
@@ -139,6 +141,10 @@ describe.each(['tcp', 'zmq', 'ws'] as const)('exactly-once over %s', (transport)
     ).toEqual([0, 0, 0, 0, 0]);
     expect(proxy.resets).toBeGreaterThan(5);
     expect(readFileSync(join(dataDirectory, 'counter.txt'), 'utf8').trim()).toBe('1000');
+    // In real time (CLOCK_MONOTONIC), no two counters believed they held the lock at once; no token twice.
+    const verdict = checkTimeline(readTimelines(timelines));
+    expect(verdict.entries).toBeGreaterThanOrEqual(1000);
+    expect({ overlaps: verdict.overlaps, repeated: verdict.repeatedTokens, outOfOrder: verdict.tokensOutOfOrder }).toEqual({ overlaps: [], repeated: [], outOfOrder: [] });
     expect(existsSync(join(dataDirectory, 'counter.txt.mutex'))).toBe(false);
 
     // Every counter session the server opened has ended by its goodbye (reason 'closed'): a goodbye cut by a
