@@ -109,6 +109,14 @@ export interface CoordinatorOptions {
    * is acted on (the write-ahead log). Default: none.
    */
   journal?: CoordinatorJournal;
+  /**
+   * Grant nothing for this long from the start (acquires queue, try-locks
+   * time out): for a coordinator that restarts without a log, so that no
+   * lock a client of the process before may still believe it holds is
+   * granted meanwhile. Give the longest lease the earlier process granted
+   * (`TokenStore.loadLongestLease`). Default 0.
+   */
+  grantsHeldForMs?: number;
   /** Required by `force-release`. Without one, force-release is always refused. */
   adminToken?: string;
   logger?: CoordinatorLogger;
@@ -251,6 +259,8 @@ export class Coordinator {
   /** Added to the clock so that time goes on from the last recovered record, whatever the new process's clock says. */
   private clockOffset = 0;
   private readonly baseClock: () => number;
+  /** The longest lease the token store knows was granted (kept so that a restart without a log can wait it out). */
+  private longestLeaseSaved: number;
   private readonly tokenStore: TokenStore;
   private readonly logger: CoordinatorLogger;
   private readonly clock: () => number;
@@ -318,7 +328,12 @@ export class Coordinator {
     // whole reserved block, used or not.
     const firstToken = persisted === undefined ? 1n : persisted + 1n;
     this.machineOptions = { defaultLeaseMs: options.defaultLeaseMs, maxQueueLength: options.maxQueueLength, maxExpiryWork: options.maxExpiriesPerTick };
-    this.machine = new LockMachine({ firstToken, ...this.machineOptions });
+    this.longestLeaseSaved = this.tokenStore.loadLongestLease?.() ?? 0;
+    const heldForMs = options.grantsHeldForMs ?? 0;
+    this.machine = new LockMachine({ firstToken, ...this.machineOptions, grantsHeldUntil: heldForMs > 0 ? this.clock() + heldForMs : undefined });
+    if (heldForMs > 0) {
+      this.logger.warn({ event: 'grants-held', ms: heldForMs }, `no lock is granted for ${heldForMs} ms: this server keeps no log, and a client of the process before it may still believe it holds a lock for that long`);
+    }
   }
 
   /**
@@ -1030,6 +1045,11 @@ export class Coordinator {
       stream: opened.exactlyOnce ? { applied: 0, replay: new ReplayBuffer() } : undefined,
     };
     this.sessions.set(record.id, record);
+    if (effect.leaseMs > this.longestLeaseSaved && this.tokenStore.saveLongestLease) {
+      // Before the welcome: a restart must know how long a client may believe it holds a lock.
+      this.tokenStore.saveLongestLease(effect.leaseMs);
+      this.longestLeaseSaved = effect.leaseMs;
+    }
     if (!client) return;
     client.session = record;
     this.clearIdleTimer(client);

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Coordinator, FileTokenStore } from '../src/index.js';
 import type { CoordinatorOptions } from '../src/index.js';
 import { RawClient } from './raw-client.js';
+import { VirtualTime } from './virtual-time.js';
 
 let coordinator: Coordinator;
 let listener: Listener;
@@ -265,6 +266,29 @@ describe('fencing tokens across restarts', () => {
     const second = granted(await (await client('b')).call({ op: 'acquire', id: 1, resource: 'file_A' }));
     expect(BigInt(second.token)).toBeGreaterThan(store.load()! - 1_000n);
     expect(BigInt(second.token)).toBeGreaterThan(BigInt(first.token));
+  });
+
+  it('keeps the longest lease it granted, and a restart that holds grants that long grants nothing before', async () => {
+    await coordinator.close();
+    const path = join(directory, 'state.json');
+    await start({ tokenStore: new FileTokenStore(path) });
+    await client('short', 1_000);
+    await client('long', 4_000);
+    await client('shorter', 2_000);
+    for (const raw of clients.splice(0)) raw.close();
+    await coordinator.close();
+    const store = new FileTokenStore(path);
+    expect(store.loadLongestLease()).toBe(4_000);
+
+    const time = new VirtualTime();
+    await start({ tokenStore: store, grantsHeldForMs: store.loadLongestLease(), clock: time.clock, timers: time.timers });
+    const raw = await client('after');
+    expect(await raw.call({ op: 'acquire', id: 1, resource: 'file_A', waitMs: 0 })).toMatchObject({ op: 'timeout' });
+    expect(await raw.call({ op: 'acquire', id: 2, resource: 'file_A' })).toMatchObject({ op: 'queued', position: 1 });
+    time.advance(3_999);
+    expect(coordinator.inspect('file_A')[0]?.holders).toEqual([]);
+    time.advance(4_000);
+    expect(await raw.next((message) => message.op === 'granted')).toMatchObject({ id: 2, resource: 'file_A' });
   });
 });
 
