@@ -20,3 +20,35 @@ export { escapeControlCharacters } from './control-characters.js';
 export * from './logger.js';
 export * from './token-store.js';
 export { buildStatusReply, busiestFirst } from './status-reply.js';
+export {
+  FRAME_ALIGNMENT_BYTES,
+  FRAME_HEADER_BYTES,
+  MAX_LOG_RECORD_BYTES,
+  MAX_SNAPSHOT_BYTES,
+  decodeFrame,
+  encodeFrame,
+  framedLength,
+} from './durability/log-frame.js';
+export type { DecodedFrame } from './durability/log-frame.js';
+export {
+  LSN_FILE_NAME_DIGITS,
+  LogCorruptError,
+  MAX_LOG_SEQUENCE_NUMBER,
+  segmentFileName,
+  snapshotFileName,
+} from './durability/log-reader.js';
+export type { LogCorruption, LogRecord, LogSnapshot } from './durability/log-reader.js';
+export {
+  SEGMENT_ROTATION_BYTES,
+  WriteAheadLog,
+  WriteAheadLogFailedError,
+  measureDurableWrite,
+} from './durability/write-ahead-log.js';
+export type {
+  DurableWriteMeasurement,
+  OpenedWriteAheadLog,
+  RecoveredLog,
+  WriteAheadLogCounters,
+  WriteAheadLogLogger,
+  WriteAheadLogOptions,
+} from './durability/write-ahead-log.js';
