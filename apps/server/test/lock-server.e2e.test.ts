@@ -80,10 +80,11 @@ describe('lock-server', () => {
     cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
     const tokens: bigint[] = [];
     for (let run = 0; run < 2; run++) {
-      const server = startServer(['--transport', 'tcp', '--host', '127.0.0.1', '--port', '0', '--state-file', join(directory, 'state.json')], directory, 1);
+      const server = startServer(['--transport', 'tcp', '--host', '127.0.0.1', '--port', '0', '--durability', 'memory', '--data-dir', directory], directory, 1);
       const [line] = await server.started;
       const port = Number(/:(\d+) /.exec(line!)![1]);
-      const client = await connect(`tcp://127.0.0.1:${port}`, { transport: tcpTransport });
+      // A short lease: the restarted server (no log) grants nothing until the longest lease it granted has passed.
+      const client = await connect(`tcp://127.0.0.1:${port}`, { transport: tcpTransport, leaseMs: 1_000 });
       const lock = await client.acquire('file_A');
       tokens.push(BigInt(lock.token));
       await lock.release();
@@ -92,7 +93,7 @@ describe('lock-server', () => {
       expect(await server.exited).toBe(0);
     }
     expect(tokens[1]! > tokens[0]!).toBe(true);
-    expect(JSON.parse(readFileSync(join(directory, 'state.json'), 'utf8'))).toMatchObject({ tokensReservedThrough: expect.stringMatching(/^\d+$/) as unknown });
+    expect(JSON.parse(readFileSync(join(directory, 'state.json'), 'utf8'))).toMatchObject({ tokensReservedThrough: expect.stringMatching(/^\d+$/) as unknown, longestLeaseMs: 1_000 });
   });
 
   it('exits with a clear message when the port is taken', async () => {

@@ -507,13 +507,21 @@ export class Coordinator {
   }
 
   /**
-   * Stop as docs/protocol.md 3.2 says: refuse new connections, push
-   * SHUTTING_DOWN to every open connection (holders and waiters learn at
-   * once, not a lease later), then close them once that is sent, waiting at
-   * most `drainMs` for the transports to flush.
+   * Stop as docs/protocol.md 3.2 says. Without a journal the sessions end
+   * with the process: refuse new connections, push SHUTTING_DOWN to every
+   * open connection (holders and waiters learn at once, not a lease later),
+   * then close them once that is sent, waiting at most `drainMs` for the
+   * transports to flush. With a journal nothing ends: the connections are
+   * closed without a notice once everything recorded is durable, and every
+   * client resumes on the next server.
    */
   async shutdown(drainMs = SHUTDOWN_DRAIN_MS): Promise<void> {
     if (this.closed) return;
+    if (this.journal) {
+      this.logger.info({ event: 'stopping', connections: this.connections.size, sessions: this.sessions.size }, `stopping: ${this.sessions.size} session(s) are kept in the log and resume on the next start`);
+      await this.close();
+      return;
+    }
     this.closed = true;
     this.clearTimer();
     this.stopStatusBuild();

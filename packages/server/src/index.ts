@@ -52,3 +52,6 @@ export type {
   WriteAheadLogLogger,
   WriteAheadLogOptions,
 } from './durability/write-ahead-log.js';
+export { SNAPSHOT_EVERY_RECORDS, WriteAheadJournal } from './durability/write-ahead-journal.js';
+export { openDurableCoordinator } from './durability/durable-coordinator.js';
+export type { DurableCoordinator, DurableCoordinatorOptions } from './durability/durable-coordinator.js';
