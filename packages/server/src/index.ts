@@ -1,17 +1,19 @@
 /**
  * @baton/server — the Baton coordinator: the core lock machine plus
- * connections, sessions that survive reconnects, one timer, token
- * persistence and logging. It depends on the Transport interface only; the
- * program that embeds it picks the transports.
+ * connections, sessions that survive reconnects, one timer, a write-ahead
+ * log (or token persistence without one) and logging. It depends on the
+ * Transport interface only; the program that embeds it picks the transports.
  *
  * @example
  * ```ts
- * import { Coordinator, FileTokenStore } from '@baton/server';
+ * import { openDurableCoordinator } from '@baton/server';
  * import { tcpTransport } from '@baton/transport-tcp';
- * const coordinator = new Coordinator({ tokenStore: new FileTokenStore('./baton-state.json') });
- * const listener = await coordinator.listen(tcpTransport, '127.0.0.1', 5555);
+ * // Recovers every session and lock from ./baton-data, then logs every change before replying.
+ * const durable = await openDurableCoordinator('./baton-data', { onFailure: () => process.exit(1) });
+ * await durable.coordinator.listen(tcpTransport, '127.0.0.1', 5555);
  * // ... later
- * await coordinator.close();
+ * await durable.coordinator.close();
+ * await durable.close();
  * ```
  */
 export * from './coordinator.js';
