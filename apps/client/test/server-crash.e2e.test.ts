@@ -110,8 +110,10 @@ describe.each(TRANSPORTS)('the server killed and restarted on its log, over %s',
     });
     const recoveries: number[] = [];
     while (!done && kills < KILLS) {
-      // Kill at a random point of progress: after 5 to 40 more grants (waiting for the lines, not for time).
-      const target = grants() + 5 + Math.floor(random() * 36);
+      // Kill at a random point of progress (waiting for the lines, not for time), spaced so that the grants
+      // still to come leave room for the kills still to make: on average half the share of each.
+      const share = (1_000 - grants()) / (KILLS - kills + 1);
+      const target = grants() + 1 + Math.floor(random() * Math.max(1, share));
       const progress = Promise.all(counters.map((counter) => counter.waitUntil(() => grants() >= target || done, 'progress').catch(() => undefined)));
       await Promise.race([progress, finished]);
       if (done) break;
