@@ -2,14 +2,16 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { repositoryRoot } from './paths.js';
 
-export const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5'] as const;
+export const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Every system a run can include; `baton`, `raw` and `redis` also name their whole family. */
-export const SYSTEM_CHOICES = ['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd'] as const;
+export const SYSTEM_CHOICES = ['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd', 'baton-durable-tcp', 'redis-fsync'] as const;
 const FAMILIES: Record<string, readonly string[]> = {
   baton: ['baton-tcp', 'baton-zmq', 'baton-ws'],
   raw: ['raw-tcp', 'raw-zmq', 'raw-ws'],
+  /** Every acknowledged change on disk before the reply: Baton's write-ahead log, Redis with appendfsync always, etcd. */
+  durable: ['baton-durable-tcp', 'redis-fsync', 'etcd'],
 };
 
 /** How much work each workload does. `--quick` and the full run differ only here. */
@@ -38,6 +40,10 @@ export interface WorkloadSizes {
   };
   /** W5: sessions × locksPerSession locks expire at once, one lease after every session renewed. */
   w5: { sessions: number; locksPerSession: number; leaseMs: number; baselinePairs: number };
+  /** W6: recovery of a durable lock-server with this many locks held, after SIGKILL; and after a clean stop (SIGTERM) with `cleanStopLocks`. */
+  w6: { locks: number[]; cleanStopLocks: number; locksPerSession: number };
+  /** O_DSYNC appends timed per W1 repetition for the durable floor. */
+  durableWriteSamples: number;
 }
 
 export const FULL_SIZES: WorkloadSizes = {
@@ -48,6 +54,8 @@ export const FULL_SIZES: WorkloadSizes = {
   w3: { clients: 16, warmupMs: 1_000, durationMs: 3_000 },
   w4: { sessions: 1_000, locksPerSession: 100, smallLocksPerSession: 1, connectedSessions: 10_000, holdMs: 4_000, probeBlocks: 5, probePairs: 2_000 },
   w5: { sessions: 1_000, locksPerSession: 1_000, leaseMs: 3_000, baselinePairs: 2_000 },
+  w6: { locks: [1_000, 10_000, 100_000], cleanStopLocks: 100_000, locksPerSession: 100 },
+  durableWriteSamples: 200,
 };
 
 export const QUICK_SIZES: WorkloadSizes = {
@@ -58,6 +66,8 @@ export const QUICK_SIZES: WorkloadSizes = {
   w3: { clients: 16, warmupMs: 100, durationMs: 400 },
   w4: { sessions: 100, locksPerSession: 100, smallLocksPerSession: 10, connectedSessions: 1_000, holdMs: 300, probeBlocks: 3, probePairs: 300 },
   w5: { sessions: 100, locksPerSession: 100, leaseMs: 1_000, baselinePairs: 300 },
+  w6: { locks: [1_000, 10_000], cleanStopLocks: 10_000, locksPerSession: 100 },
+  durableWriteSamples: 100,
 };
 
 export interface BenchOptions {
@@ -125,7 +135,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         'bench/results/<timestamp>.json, .md (tables) and .svg (chart). Exits non-zero only when a correctness check fails.',
     )
     .option('--quick', 'a short run (< 20 s, one repetition, W4 scaled down): what CI runs', false)
-    .option('--systems <list>', `comma-separated: baton, raw, ${SYSTEM_CHOICES.join(', ')}`, 'baton,raw,redis,etcd')
+    .option('--systems <list>', `comma-separated: baton, raw, durable, ${SYSTEM_CHOICES.join(', ')}`, 'baton,raw,redis,etcd,durable')
     .option('--workloads <list>', `comma-separated: ${WORKLOADS.join(', ')}`, WORKLOADS.join(','))
     .option('--runs <n>', 'repetitions of each measurement (default 5, --quick 1)', positiveInteger)
     .option('--redis-retry-ms <list>', "W3: Redis waiters' retry delays in ms (jitter ± half of it)", '2,200')

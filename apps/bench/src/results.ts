@@ -52,6 +52,24 @@ export interface W1Results {
   /** Where the processes ran: "one CPU (3)" when the servers and the client were pinned together, or "unpinned". */
   placement: string;
   systems: Record<string, W1SystemResult>;
+  /**
+   * The durable floor, measured in each repetition (when a durable system
+   * ran): one O_DSYNC append as the write-ahead log does it
+   * (`measureDurableWrite`), and two of them in µs, an acquire + release's
+   * floor on this disk.
+   */
+  durableWrite?: DurableWriteResult;
+}
+
+export interface DurableWriteResult {
+  /** Appends timed per repetition. */
+  samples: number;
+  /** Per repetition: the median, fastest and slowest append, ms. */
+  medianMs: Summary;
+  minimumMs: Summary;
+  maximumMs: Summary;
+  /** 2 × the median append, µs: "two fsyncs", the durable systems' W1 baseline. */
+  twoFsyncsUs: Summary;
 }
 
 export interface W2SystemResult {
@@ -155,6 +173,34 @@ export interface W5Results {
   longestGapMs: number;
 }
 
+/** W6: one recovery of a durable lock-server from its data dir (probes/recovery.ts). */
+export interface RecoveryRun {
+  /** Locks held when the server stopped, and by how many sessions. */
+  locks: number;
+  sessions: number;
+  /** How the first server stopped: SIGKILL (the log only) or SIGTERM (a clean stop, which writes a snapshot). */
+  stop: 'SIGKILL' | 'SIGTERM';
+  /** Time to take the locks on the first server (pipelined raw tcp). */
+  loadMs: number;
+  /** The `recovered` log line of the restarted server. */
+  recoveredSessions: number;
+  records: number;
+  fromSnapshot: boolean;
+  /** The server's own time to read the snapshot and log back into memory, ms. */
+  recoveryMs: number;
+  /** From spawning the restarted server to its `Lock Server started on` line, ms (Node's own start included). */
+  spawnToStartedMs: number;
+  /** A held lock was still held after the restart (checked with a status query). */
+  lockKept: boolean;
+}
+
+export interface W6Results {
+  system: string;
+  /** Spawn to `Lock Server started on` with an empty data dir: the start-up cost without anything to recover. */
+  emptyStartMs: number;
+  runs: RecoveryRun[];
+}
+
 export type TargetDirection = 'at-most' | 'at-least';
 
 export interface TargetResult {
@@ -197,6 +243,7 @@ export interface BenchResults {
   w3?: W3Results;
   w4?: W4Results;
   w5?: W5Results;
+  w6?: W6Results;
   targets: TargetResult[];
   checks: CorrectnessCheck[];
 }

@@ -20,6 +20,7 @@ import type {
   W3Results,
   W4Results,
   W5Results,
+  W6Results,
 } from './results.js';
 import { RESULTS_FORMAT_VERSION } from './results.js';
 import { BatonServer } from './servers/baton-server.js';
@@ -29,15 +30,18 @@ import { EtcdServer, etcdVersion } from './servers/etcd-server.js';
 import { stopAll } from './servers/managed-process.js';
 import { allCpus, latencyCpu, pinProcesses } from './servers/cpu-affinity.js';
 import { processCpuUs } from './servers/process-cpu.js';
+import { measureDurableWrite } from './servers/durable-write.js';
+import type { DurableWriteMeasurement } from './servers/durable-write.js';
 import { RedisServer, redisVersion } from './servers/redis-server.js';
 import { formatNumber, summarize, summarizeLatencies } from './statistics.js';
-import { describeSystem, redisRetrySystem } from './systems/system-ids.js';
+import { DURABLE_SYSTEMS, describeSystem, redisRetrySystem } from './systems/system-ids.js';
 import type { SystemTarget } from './systems/system-target.js';
 import { evaluateChecks, evaluateTargets } from './targets.js';
 import { BenchWorker } from './worker/worker-pool.js';
 import type { PreparedJob } from './worker/worker-pool.js';
 import { readCounter } from './workloads/handoff.js';
 import { runMassExpiry } from './workloads/mass-expiry.js';
+import { emptyStartMs, runRecovery } from './workloads/recovery.js';
 import type { HandoffResult, SequentialResult, SessionsResult, ThroughputResult } from './worker/tasks.js';
 
 export type Log = (line: string) => void;
@@ -116,7 +120,7 @@ export async function runBench(options: BenchOptions, log: Log, command: string)
     if (options.workloads.includes('w2')) results.w2 = await runW2(context);
     if (options.workloads.includes('w3')) results.w3 = await runW3(context);
     if (options.workloads.includes('w4')) {
-      if (context.available.has('baton-tcp') || options.systems.some((system) => system.startsWith('baton'))) {
+      if (context.available.has('baton-tcp') || wantsMemoryBaton(options)) {
         results.w4 = await runW4(context).catch((error: unknown) => {
           errors.push({ workload: 'W4', system: 'baton-tcp', repetition: 0, message: messageOf(error) });
           log(`W4 failed: ${messageOf(error)}`);
@@ -124,10 +128,17 @@ export async function runBench(options: BenchOptions, log: Log, command: string)
         });
       }
     }
-    if (options.workloads.includes('w5') && options.systems.some((system) => system.startsWith('baton'))) {
+    if (options.workloads.includes('w5') && wantsMemoryBaton(options)) {
       results.w5 = await runW5(context).catch((error: unknown) => {
         errors.push({ workload: 'W5', system: 'baton-tcp', repetition: 0, message: messageOf(error) });
         log(`W5 failed: ${messageOf(error)}`);
+        return undefined;
+      });
+    }
+    if (options.workloads.includes('w6') && options.systems.some((system) => system.startsWith('baton'))) {
+      results.w6 = await runW6(context).catch((error: unknown) => {
+        errors.push({ workload: 'W6', system: 'baton-durable-tcp', repetition: 0, message: messageOf(error) });
+        log(`W6 failed: ${messageOf(error)}`);
         return undefined;
       });
     }
@@ -163,6 +174,11 @@ async function describeMachine(): Promise<MachineInfo> {
   };
 }
 
+/** Baton in memory mode (the W1–W5 server) is in the run: baton-tcp, -zmq or -ws. */
+function wantsMemoryBaton(options: BenchOptions): boolean {
+  return options.systems.some((system) => describeSystem(system).family === 'baton' && !describeSystem(system).durable);
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -171,7 +187,7 @@ function messageOf(error: unknown): string {
 
 async function startEverything(context: Context, machine: MachineInfo, skipped: SkippedSystem[], stoppers: (() => Promise<void>)[]): Promise<void> {
   const { options, temporaryDirectory, available } = context;
-  const wants = (family: string) => options.systems.some((system) => describeSystem(system).family === family);
+  const wants = (family: string) => options.systems.some((system) => describeSystem(system).family === family && !describeSystem(system).durable);
   const needsTwoWorkers = options.workloads.includes('w2') || options.workloads.includes('w4');
   const workerFlags = options.profileDirectory ? ['--cpu-prof', '--cpu-prof-dir', options.profileDirectory] : [];
   const workerStarts = [BenchWorker.start('worker-1', workerFlags), ...(needsTwoWorkers ? [BenchWorker.start('worker-2', workerFlags)] : [])];
@@ -183,22 +199,35 @@ async function startEverything(context: Context, machine: MachineInfo, skipped: 
     if (machine.peers.redis) redisStart = RedisServer.start(temporaryDirectory);
     else skipped.push({ system: 'redis', reason: 'redis-server is not installed (run `pnpm bench:setup`, which installs Debian\'s redis-server)' });
   }
+  let redisFsyncStart: Promise<RedisServer> | undefined;
+  if (options.systems.includes('redis-fsync')) {
+    if (machine.peers.redis) redisFsyncStart = RedisServer.start(temporaryDirectory, { fsync: true });
+    else skipped.push({ system: 'redis-fsync', reason: 'redis-server is not installed (run `pnpm bench:setup`, which installs Debian\'s redis-server)' });
+  }
+  const durableStart = options.systems.includes('baton-durable-tcp')
+    ? BatonServer.start({ cwd: temporaryDirectory, dataDirectory: join(temporaryDirectory, 'baton-log'), transports: ['tcp'], cpuProfileDirectory: options.profileDirectory })
+    : undefined;
   let etcdStart: Promise<EtcdServer> | undefined;
   if (wants('etcd')) {
     if (machine.peers.etcd) etcdStart = EtcdServer.start(temporaryDirectory);
     else skipped.push({ system: 'etcd', reason: 'etcd is not installed (run `pnpm bench:setup`, which installs Debian\'s etcd-server)' });
   }
-  const [baton, echo, redis, etcd, ...workers] = await Promise.allSettled([batonStart, echoStart, redisStart, etcdStart, ...workerStarts]);
+  const [baton, echo, redis, etcd, redisFsync, durable, ...workers] = await Promise.allSettled([batonStart, echoStart, redisStart, etcdStart, redisFsyncStart, durableStart, ...workerStarts]);
   for (const worker of workers) if (worker.status === 'fulfilled' && worker.value) context.workers.push(worker.value);
   const stopper = (settled: PromiseSettledResult<{ stop(): Promise<void> } | undefined>) => {
     if (settled.status === 'fulfilled' && settled.value) stoppers.push(() => settled.value!.stop());
   };
-  [baton, echo, redis, etcd].forEach((settled) => stopper(settled));
+  [baton, echo, redis, etcd, redisFsync, durable].forEach((settled) => stopper(settled));
   const failedWorker = workers.find((worker) => worker.status === 'rejected');
   if (failedWorker) throw new Error(`a benchmark worker did not start: ${messageOf(failedWorker.reason)}`);
   // Baton and the echo servers are ours: failing to start them is a failure, not a skip.
   if (baton.status === 'rejected') throw new Error(`lock-server did not start: ${messageOf(baton.reason)}`);
   if (echo.status === 'rejected') throw new Error(`the echo server did not start: ${messageOf(echo.reason)}`);
+  if (durable.status === 'rejected') throw new Error(`the durable lock-server did not start: ${messageOf(durable.reason)}`);
+  if (durable.value) {
+    if (options.profileDirectory) context.log(`durable lock-server pid ${durable.value.process.pid}: its profile is CPU.*.${durable.value.process.pid}.0.*.cpuprofile in ${options.profileDirectory}`);
+    available.set('baton-durable-tcp', { target: { kind: 'baton', transport: 'tcp', url: durable.value.urls.tcp }, pid: durable.value.process.pid });
+  }
 
   if (baton.value) {
     if (options.profileDirectory) context.log(`lock-server pid ${baton.value.process.pid}: its profile is CPU.*.${baton.value.process.pid}.0.*.cpuprofile in ${options.profileDirectory}`);
@@ -215,6 +244,10 @@ async function startEverything(context: Context, machine: MachineInfo, skipped: 
   if (redis.status === 'rejected') skipped.push({ system: 'redis', reason: `redis-server did not start: ${messageOf(redis.reason)}` });
   else if (redis.value) {
     available.set('redis', { target: { kind: 'redis', host: '127.0.0.1', port: redis.value.port, retryDelayMs: 2, retryJitterMs: 1, ttlMs: 10_000 }, pid: redis.value.process.pid });
+  }
+  if (redisFsync.status === 'rejected') skipped.push({ system: 'redis-fsync', reason: `redis-server (appendfsync always) did not start: ${messageOf(redisFsync.reason)}` });
+  else if (redisFsync.value) {
+    available.set('redis-fsync', { target: { kind: 'redis', host: '127.0.0.1', port: redisFsync.value.port, retryDelayMs: 2, retryJitterMs: 1, ttlMs: 10_000 }, pid: redisFsync.value.process.pid });
   }
   if (etcd.status === 'rejected') skipped.push({ system: 'etcd', reason: `etcd did not start: ${messageOf(etcd.reason)}` });
   else if (etcd.value) available.set('etcd', { target: { kind: 'etcd', endpoint: etcd.value.endpoint }, pid: etcd.value.process.pid });
@@ -288,8 +321,9 @@ async function runW1(context: Context): Promise<W1Results> {
   const blockPairs = Math.ceil(w1Sizes.maxPairs / w1Sizes.blocks);
   const pids = [...new Set([...context.available.values()].map((entry) => entry.pid)), worker(context, 0).pid];
   const placement = await pinForLatency(context, pids);
+  const durableWrites: DurableWriteMeasurement[] = [];
   try {
-    await measureW1(context, systems, runs, blockMs, blockPairs);
+    await measureW1(context, systems, runs, blockMs, blockPairs, durableWrites);
   } finally {
     if (placement !== 'unpinned') await pinProcesses(pids, allCpus());
   }
@@ -301,6 +335,15 @@ async function runW1(context: Context): Promise<W1Results> {
       pairP99Us: summarize(list.map((run) => run.pair.p99)),
       acquireMedianUs: summarize(list.map((run) => run.acquire.median)),
       pairsPerRun: summarize(list.map((run) => run.pair.count)),
+    };
+  }
+  if (durableWrites.length > 0) {
+    w1.durableWrite = {
+      samples: durableWrites[0]!.samples,
+      medianMs: summarize(durableWrites.map((write) => write.medianMs)),
+      minimumMs: summarize(durableWrites.map((write) => write.minimumMs)),
+      maximumMs: summarize(durableWrites.map((write) => write.maximumMs)),
+      twoFsyncsUs: summarize(durableWrites.map((write) => 2 * write.medianMs * 1000)),
     };
   }
   return w1;
@@ -315,10 +358,26 @@ async function pinForLatency(context: Context, pids: (number | undefined)[]): Pr
   return 'unpinned';
 }
 
-async function measureW1(context: Context, systems: string[], runs: Map<string, SequentialResult[]>, blockMs: number, blockPairs: number): Promise<void> {
+async function measureW1(
+  context: Context,
+  systems: string[],
+  runs: Map<string, SequentialResult[]>,
+  blockMs: number,
+  blockPairs: number,
+  durableWrites: DurableWriteMeasurement[],
+): Promise<void> {
   const { sizes } = context.options;
   const w1Sizes = sizes.w1;
+  const durable = systems.some((system) => (DURABLE_SYSTEMS as readonly string[]).includes(system));
   for (let repetition = 1; repetition <= sizes.repetitions; repetition++) {
+    if (durable) {
+      // The durable floor of this repetition, on the disk the logs are on, while no system is measured.
+      const write = await attempt(context, 'W1', 'two-fsyncs', repetition, () => measureDurableWrite(join(context.temporaryDirectory, 'fsync-floor'), sizes.durableWriteSamples));
+      if (write) {
+        durableWrites.push(write);
+        context.log(`W1 run ${repetition}/${sizes.repetitions} O_DSYNC append: median ${formatNumber(write.medianMs * 1000, 0)} µs (${formatNumber(write.minimumMs * 1000, 0)}–${formatNumber(write.maximumMs * 1000, 0)}, ${write.samples} samples): two fsyncs ${formatNumber(2 * write.medianMs * 1000, 0)} µs`);
+      }
+    }
     const jobs = new Map<string, PreparedJob<SequentialResult | undefined>>();
     try {
       for (const system of systems) {
@@ -558,6 +617,18 @@ async function runW5(context: Context): Promise<W5Results> {
   } finally {
     await server.stop();
   }
+}
+
+/** W6: recovery of a durable lock-server with many locks held (workloads/recovery.ts), after SIGKILL and after a clean stop. */
+async function runW6(context: Context): Promise<W6Results> {
+  const size = context.options.sizes.w6;
+  const directory = context.temporaryDirectory;
+  const empty = await emptyStartMs(directory);
+  context.log(`W6 a durable lock-server with an empty data dir starts in ${formatNumber(empty, 0)} ms (spawn to listening)`);
+  const runs: W6Results['runs'] = [];
+  for (const locks of size.locks) runs.push(await runRecovery({ directory, locks, locksPerSession: size.locksPerSession, stop: 'SIGKILL', log: context.log }));
+  runs.push(await runRecovery({ directory, locks: size.cleanStopLocks, locksPerSession: size.locksPerSession, stop: 'SIGTERM', log: context.log }));
+  return { system: 'baton-durable-tcp', emptyStartMs: empty, runs };
 }
 
 async function runW4(context: Context): Promise<W4Results> {

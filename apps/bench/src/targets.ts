@@ -42,7 +42,17 @@ const SHORT_LABELS: Record<string, string> = {
   'w4-memory': 'W4 memory per held lock',
   'w4-sessions': 'W4 sessions held without errors',
   'w5-p99': 'W5 probe p99 during mass expiry',
+  'w1-durable-vs-fsync': 'W1 durable latency ÷ two fsyncs',
+  'w1-durable-vs-redis-fsync': 'W1 durable latency ÷ Redis fsync',
+  'w1-durable-vs-etcd': 'W1 durable latency ÷ etcd',
+  'w2-1p-durable-vs-etcd': 'W2 durable pairs/s ÷ etcd (1 proc)',
+  'w2-1p-durable-vs-redis-fsync': 'W2 durable pairs/s ÷ Redis fsync (1 proc)',
+  'w2-2p-durable-vs-etcd': 'W2 durable pairs/s ÷ etcd (2 procs)',
+  'w2-2p-durable-vs-redis-fsync': 'W2 durable pairs/s ÷ Redis fsync (2 procs)',
 };
+
+/** Issue 11: durable Baton's W1 pair within this factor of two O_DSYNC appends (its physical floor). */
+export const DURABLE_FLOOR_GOAL = 1.3;
 
 function target(
   id: string,
@@ -69,6 +79,14 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       target('w1-tcp-vs-redis', 'W1', 'W1 tcp: Baton ÷ Redis (µs per pair)', 1.0, 'at-most', ratio(w1?.['baton-tcp']?.pairMedianUs, w1?.redis?.pairMedianUs), notMeasured('baton-tcp or redis')),
       target('w1-zmq-vs-raw', 'W1', 'W1 zmq: Baton ÷ raw two-round-trip limit (µs per pair)', 1.25, 'at-most', ratio(w1?.['baton-zmq']?.pairMedianUs, w1?.['raw-zmq']?.pairMedianUs), notMeasured('baton-zmq or raw-zmq')),
     );
+    const durable = w1?.['baton-durable-tcp']?.pairMedianUs;
+    if (durable || w1?.['redis-fsync'] || results.w1.durableWrite) {
+      targets.push(
+        target('w1-durable-vs-fsync', 'W1', 'W1 durable tcp: Baton ÷ two O_DSYNC appends, the durable floor (µs per pair)', DURABLE_FLOOR_GOAL, 'at-most', ratio(durable, results.w1.durableWrite?.twoFsyncsUs), notMeasured('baton-durable-tcp or the O_DSYNC floor')),
+        target('w1-durable-vs-redis-fsync', 'W1', 'W1 durable tcp: Baton ÷ Redis with appendfsync always (µs per pair)', 1.0, 'at-most', ratio(durable, w1?.['redis-fsync']?.pairMedianUs), notMeasured('baton-durable-tcp or redis-fsync')),
+        target('w1-durable-vs-etcd', 'W1', 'W1 durable tcp: Baton ÷ etcd (µs per pair)', 1.0, 'at-most', ratio(durable, w1?.etcd?.pairMedianUs), notMeasured('baton-durable-tcp or etcd')),
+      );
+    }
   }
 
   for (const variant of results.w2?.variants ?? []) {
@@ -80,6 +98,13 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       target(`w2-${variant.processes}p-tcp-vs-etcd`, 'W2', `W2 tcp, ${name}: Baton ÷ etcd (pairs/s)`, 20, 'at-least', ratio(baton, systems.etcd?.pairsPerSecond), notMeasured('baton-tcp or etcd')),
       target(`w2-${variant.processes}p-tcp-vs-raw`, 'W2', `W2 tcp, ${name}: Baton ÷ raw echo limit (pairs/s)`, 0.8, 'at-least', ratio(baton, systems['raw-tcp']?.pairsPerSecond), notMeasured('baton-tcp or raw-tcp')),
     );
+    const durable = systems['baton-durable-tcp']?.pairsPerSecond;
+    if (durable || systems['redis-fsync']) {
+      targets.push(
+        target(`w2-${variant.processes}p-durable-vs-etcd`, 'W2', `W2 durable tcp, ${name}: Baton ÷ etcd (pairs/s)`, 10, 'at-least', ratio(durable, systems.etcd?.pairsPerSecond), notMeasured('baton-durable-tcp or etcd')),
+        target(`w2-${variant.processes}p-durable-vs-redis-fsync`, 'W2', `W2 durable tcp, ${name}: Baton ÷ Redis with appendfsync always (pairs/s)`, 1.5, 'at-least', ratio(durable, systems['redis-fsync']?.pairsPerSecond), notMeasured('baton-durable-tcp or redis-fsync')),
+      );
+    }
   }
 
   if (results.w3) {

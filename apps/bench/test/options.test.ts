@@ -4,8 +4,8 @@ import { FULL_SIZES, parseOptions, QUICK_SIZES, resolveSystems, resolveWorkloads
 describe('options', () => {
   it('runs everything, five times, by default', () => {
     const options = parseOptions([]);
-    expect(options.systems).toEqual(['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd']);
-    expect(options.workloads).toEqual(['w1', 'w2', 'w3', 'w4', 'w5']);
+    expect(options.systems).toEqual(['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd', 'baton-durable-tcp', 'redis-fsync']);
+    expect(options.workloads).toEqual(['w1', 'w2', 'w3', 'w4', 'w5', 'w6']);
     expect(options.sizes.repetitions).toBe(5);
     expect(options.redisRetryMs).toEqual([2, 200]);
     expect(options.outDirectory).toMatch(/bench\/results$/);

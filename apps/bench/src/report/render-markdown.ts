@@ -2,7 +2,7 @@ import { markdownTable } from 'markdown-table';
 import type { BenchResults, TargetResult } from '../results.js';
 import type { Summary } from '../statistics.js';
 import { formatNumber, formatSummary, pairedRatios } from '../statistics.js';
-import { describeSystem, systemLabel } from '../systems/system-ids.js';
+import { DURABLE_SYSTEMS, describeSystem, systemLabel } from '../systems/system-ids.js';
 
 const ALIGN_FIRST_LEFT = (columns: number) => ['l', ...Array.from({ length: columns - 1 }, () => 'r')];
 
@@ -51,6 +51,13 @@ export function verdictText(target: TargetResult): string {
   return target.met ? '**met**' : '**missed**';
 }
 
+/** The W1 row (and chart bar) of the durable floor. */
+export const DURABLE_FLOOR_LABEL = 'two O_DSYNC appends (the durable floor)';
+
+function isDurable(system: string): boolean {
+  return (DURABLE_SYSTEMS as readonly string[]).includes(system);
+}
+
 /** Every table of a run, as Markdown (GFM). */
 export function renderMarkdown(results: BenchResults): string {
   const lines: string[] = [];
@@ -87,18 +94,30 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(`## W1: one client, sequential acquire + release of one resource (µs per pair; up to ${formatNumber(results.w1.maxPairs, 0)} pairs or ${formatNumber(results.w1.maxMs / 1000, 1)} s per system and repetition, in ${results.w1.blocks} blocks interleaved with the other systems)`);
     lines.push('');
     const rows = [['system', 'median µs', 'p99 µs', 'acquire alone, median µs', '÷ raw limit of its wire']];
+    const floor = results.w1.durableWrite;
+    if (floor) rows[0]!.push('÷ two fsyncs');
     for (const [system, result] of Object.entries(systems)) {
       const raw = rawCounterpart(system);
-      rows.push([
+      const row = [
         systemLabel(system),
         formatSummary(result.pairMedianUs, 0),
         formatSummary(result.pairP99Us, 0),
         formatSummary(result.acquireMedianUs, 0),
         raw ? ratioText(pairedRatio(result.pairMedianUs, systems[raw]?.pairMedianUs)) : '1 (the limit)',
-      ]);
+      ];
+      if (floor) row.push(isDurable(system) ? ratioText(pairedRatio(result.pairMedianUs, floor.twoFsyncsUs)) : '–');
+      rows.push(row);
     }
+    if (floor) rows.push([DURABLE_FLOOR_LABEL, formatSummary(floor.twoFsyncsUs, 0), '–', formatSummary({ ...floor.medianMs, median: floor.medianMs.median * 1000, min: floor.medianMs.min * 1000, max: floor.medianMs.max * 1000 }, 0), '–', '1 (the durable limit)']);
     lines.push(table(rows));
     lines.push('');
+    if (floor) {
+      lines.push(
+        `Two fsyncs: in each repetition, ${formatNumber(floor.samples, 0)} small O_DSYNC appends to a file in the run's temp dir (the disk the logs are on), timed by \`measureDurableWrite\` of @baton/server the way the write-ahead log writes; its "acquire alone" column is one append (median ${formatNumber(floor.medianMs.median * 1000, 0)} µs; fastest ${formatNumber(floor.minimumMs.median * 1000, 0)} µs, slowest ${formatNumber(floor.maximumMs.median * 1000, 0)} µs, medians over the repetitions). ` +
+          'A durable acquire + release is two state changes, each on disk before its reply, so no durable lock can pair faster: the durable systems (Baton with its write-ahead log, Redis with appendfsync always, etcd) are measured against it.',
+      );
+      lines.push('');
+    }
     lines.push(
       results.w1.placement === 'unpinned'
         ? 'Processes ran where the scheduler put them.'
@@ -209,6 +228,30 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push('');
     lines.push(
       `The sessions renew their ${formatNumber(w5.leaseMs, 0)} ms lease at the same moment and then drop their connections, so every lock expires together one lease later; the server takes them back in slices of MAX_EXPIRIES_PER_TICK units of work and serves its sockets in between.`,
+    );
+    lines.push('');
+  }
+
+  if (results.w6) {
+    const w6 = results.w6;
+    lines.push('## W6: recovery of a durable lock-server with locks held (Baton over tcp, `--durability fsync`)');
+    lines.push('');
+    const rows = [['locks held (sessions)', 'stop', 'recovered: sessions / records', 'recovery ms (the `recovered` line)', 'spawn to listening ms', 'a held lock kept', 'time to take the locks s']];
+    for (const run of w6.runs) {
+      rows.push([
+        `${formatNumber(run.locks, 0)} (${formatNumber(run.sessions, 0)})`,
+        run.stop === 'SIGKILL' ? 'SIGKILL (log only)' : 'SIGTERM (clean: snapshot)',
+        `${formatNumber(run.recoveredSessions, 0)} / ${formatNumber(run.records, 0)}${run.fromSnapshot ? ' + snapshot' : ''}`,
+        formatNumber(run.recoveryMs, 0),
+        formatNumber(run.spawnToStartedMs, 0),
+        run.lockKept ? 'yes' : '**NO**',
+        formatNumber(run.loadMs / 1000, 2),
+      ]);
+    }
+    lines.push(table(rows));
+    lines.push('');
+    lines.push(
+      `A lock-server with \`--durability fsync\` on a fresh data dir; the locks are taken over raw pipelined tcp connections (100 per session); the server is killed (SIGKILL) or stopped (SIGTERM, which writes a snapshot) and started again on the same data dir. Recovery ms is the server's own \`durationMs\` in its \`recovered\` log line; spawn to listening adds Node's start-up and binding (${formatNumber(w6.emptyStartMs, 0)} ms with an empty data dir). One run each.`,
     );
     lines.push('');
   }

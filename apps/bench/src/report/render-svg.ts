@@ -11,7 +11,7 @@
 import type { BenchResults, TargetResult } from '../results.js';
 import { formatNumber } from '../statistics.js';
 import { systemLabel } from '../systems/system-ids.js';
-import { goalText } from './render-markdown.js';
+import { DURABLE_FLOOR_LABEL, goalText } from './render-markdown.js';
 
 export interface BarRow {
   label: string;
@@ -94,16 +94,15 @@ export function chartPanels(results: BenchResults): Panel[] {
   if (targetRows.length > 0) panels.push({ title: 'Targets: headroom (right of the line = met; bar length = how far, log scale)', rows: targetRows, scale: 'log', origin: 1 });
 
   if (results.w1) {
-    panels.push({
-      title: 'W1: µs per sequential acquire + release (median; shorter is better)',
-      scale: 'linear',
-      rows: Object.entries(results.w1.systems).map(([system, result]) => ({
-        label: systemLabel(system),
-        value: result.pairMedianUs.median,
-        text: `${formatNumber(result.pairMedianUs.median, 0)} µs`,
-        color: systemColor(system),
-      })),
-    });
+    const rows = Object.entries(results.w1.systems).map(([system, result]) => ({
+      label: systemLabel(system),
+      value: result.pairMedianUs.median,
+      text: `${formatNumber(result.pairMedianUs.median, 0)} µs`,
+      color: systemColor(system),
+    }));
+    const floor = results.w1.durableWrite;
+    if (floor) rows.push({ label: DURABLE_FLOOR_LABEL, value: floor.twoFsyncsUs.median, text: `${formatNumber(floor.twoFsyncsUs.median, 0)} µs`, color: COLORS.raw });
+    panels.push({ title: 'W1: µs per sequential acquire + release (median; shorter is better)', scale: 'linear', rows });
   }
   for (const variant of results.w2?.variants ?? []) {
     panels.push({

@@ -15,8 +15,20 @@ export interface MemorySample {
 }
 
 export interface BatonServerOptions {
-  /** Working directory (nothing is written there: --no-state-file). */
+  /** Working directory (nothing is written there: --no-state-file, or the data dir below). */
   cwd: string;
+  /**
+   * Durable mode: `--durability fsync --data-dir <dataDirectory>` (every
+   * state change in the write-ahead log before its reply) instead of
+   * `--no-state-file` (memory only).
+   */
+  dataDirectory?: string;
+  /** Only these listeners (default all three: tcp, zmq, ws). */
+  transports?: readonly TransportName[];
+  /** `--quiet` (the default) hides info lines, the `recovered` one too. */
+  quiet?: boolean;
+  /** `--log-format json`: machine-readable log lines. */
+  jsonLog?: boolean;
   /** Write a V8 CPU profile of the server into this directory when it stops. */
   cpuProfileDirectory?: string;
   /** Load the memory probe (forced GC + memoryUsage over IPC), for W4. */
@@ -37,31 +49,31 @@ export class BatonServer {
     // tsx's loader runs on another): the run log says which pid was the server.
     if (options.cpuProfileDirectory) flags.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDirectory);
     if (options.memoryProbe) flags.push('--expose-gc', '--import', pathToFileURL(benchEntry('servers/memory-probe').file).href);
+    const transports = options.transports ?? ['tcp', 'zmq', 'ws'];
     const args = [
       ...flags,
       entry.file,
-      '--listen', 'tcp://127.0.0.1:0',
-      '--listen', 'zmq://127.0.0.1:0',
-      '--listen', 'ws://127.0.0.1:0',
-      '--quiet',
-      '--no-state-file',
+      ...transports.flatMap((transport) => ['--listen', `${transport}://127.0.0.1:0`]),
+      ...(options.quiet === false ? [] : ['--quiet']),
+      ...(options.jsonLog ? ['--log-format', 'json'] : []),
+      ...(options.dataDirectory === undefined ? ['--no-state-file'] : ['--durability', 'fsync', '--data-dir', options.dataDirectory]),
       ...optionalServerFlags(entry.file),
     ];
-    const child = new ManagedProcess('lock-server', process.execPath, args, {
+    const child = new ManagedProcess(options.dataDirectory === undefined ? 'lock-server' : 'lock-server (durable)', process.execPath, args, {
       cwd: options.cwd,
       stdio: options.memoryProbe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
+    const patterns: Record<TransportName, RegExp> = {
+      zmq: /^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+)$/,
+      tcp: /^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+) \(transport: tcp\)$/,
+      ws: /^Lock Server started on ws:\/\/127\.0\.0\.1:(\d+) \(transport: ws\)$/,
+    };
     return child.stopUnless(async () => {
-      const [zmq, tcp, ws] = await Promise.all([
-        child.waitForLine(/^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+)$/),
-        child.waitForLine(/^Lock Server started on tcp:\/\/127\.0\.0\.1:(\d+) \(transport: tcp\)$/),
-        child.waitForLine(/^Lock Server started on ws:\/\/127\.0\.0\.1:(\d+) \(transport: ws\)$/),
-      ]);
-      return new BatonServer(child, {
-        tcp: `tcp://127.0.0.1:${tcp[1]}`,
-        zmq: `zmq://127.0.0.1:${zmq[1]}`,
-        ws: `ws://127.0.0.1:${ws[1]}`,
-      });
+      // A durable server reads its whole log before it listens: give a large one time.
+      const matches = await Promise.all(transports.map((transport) => child.waitForLine(patterns[transport], 300_000)));
+      const urls: Record<TransportName, string> = { tcp: '', zmq: '', ws: '' };
+      transports.forEach((transport, index) => (urls[transport] = `${transport}://127.0.0.1:${matches[index]![1]}`));
+      return new BatonServer(child, urls);
     });
   }
 

@@ -32,6 +32,8 @@ export interface MassExpiryOptions {
   baselinePairs: number;
   /** Connections loading at once. */
   concurrency: number;
+  /** Resource names are `<prefix><session>-<lock>` (default `w5-`). */
+  resourcePrefix?: string;
   log?: (line: string) => void;
 }
 
@@ -48,17 +50,17 @@ export interface MassExpiryResult {
   longestGapMs: number;
 }
 
-interface Loader {
+export interface Loader {
   socket: Socket;
   granted: number;
   resources: string[];
 }
 
 /** Open one loading session and take its locks; resolves when every acquire was granted. */
-function load(url: URL, index: number, options: MassExpiryOptions): Promise<Loader> {
+function load(url: URL, index: number, options: Omit<MassExpiryOptions, 'baselinePairs'>): Promise<Loader> {
   return new Promise((resolve, reject) => {
     const socket = connectSocket(Number(url.port), url.hostname);
-    const resources = Array.from({ length: options.locksPerSession }, (_, lock) => `w5-${index}-${lock}`);
+    const resources = Array.from({ length: options.locksPerSession }, (_, lock) => `${options.resourcePrefix ?? 'w5-'}${index}-${lock}`);
     const loader: Loader = { socket, granted: 0, resources };
     let buffered = '';
     socket.setEncoding('utf8');
@@ -89,7 +91,8 @@ function load(url: URL, index: number, options: MassExpiryOptions): Promise<Load
   });
 }
 
-async function loadAll(options: MassExpiryOptions): Promise<Loader[]> {
+/** Open `sessions` raw tcp sessions, `concurrency` at a time, each holding `locksPerSession` locks (pipelined acquires). */
+export async function loadAll(options: Omit<MassExpiryOptions, 'baselinePairs'>): Promise<Loader[]> {
   const url = new URL(options.url);
   const loaders: Loader[] = [];
   let next = 0;
