@@ -243,7 +243,8 @@ describe('WriteAheadLog recovery from damage', () => {
     expect(readFileSync(segment).equals(contents)).toBe(true);
   });
 
-  it('refuses to open when a segment that is not the newest ends in a bad record', async () => {
+  /** A closed log of three records, one per segment. */
+  async function threeSegments(): Promise<string> {
     const directory = freshDirectory();
     const { log } = await openLog(directory, { segmentRotationBytes: 1 });
     for (let n = 1; n <= 3; n += 1) {
@@ -251,6 +252,11 @@ describe('WriteAheadLog recovery from damage', () => {
       await log.whenDurable();
     }
     await log.close();
+    return directory;
+  }
+
+  it('refuses to open when a segment that is not the newest ends in a bad record', async () => {
+    const directory = await threeSegments();
     const segment = firstSegment(directory);
     truncateSync(segment, statSync(segment).size - 3);
     const before = readFileSync(segment);
@@ -260,13 +266,7 @@ describe('WriteAheadLog recovery from damage', () => {
   });
 
   it('refuses to open when a segment is missing (a gap in the lsns)', async () => {
-    const directory = freshDirectory();
-    const { log } = await openLog(directory, { segmentRotationBytes: 1 });
-    for (let n = 1; n <= 3; n += 1) {
-      log.append(record(n));
-      await log.whenDurable();
-    }
-    await log.close();
+    const directory = await threeSegments();
     rmSync(join(directory, segmentFileName(2)));
     await expect(openLog(directory)).rejects.toThrow(LogCorruptError);
     await expect(openLog(directory)).rejects.toThrow(/lsn 2 expected/);
