@@ -205,7 +205,7 @@ export type TargetDirection = 'at-most' | 'at-least';
 
 export interface TargetResult {
   id: string;
-  workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
+  workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
   /** What is compared, e.g. "W1 tcp: Baton / raw echo (µs per pair)". */
   label: string;
   /** The same, short enough for the chart. */

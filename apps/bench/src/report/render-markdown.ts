@@ -28,11 +28,25 @@ function ratioText(summary: Summary | undefined): string {
   return summary ? `${formatSummary(summary, 2)}×` : '–';
 }
 
+/** Targets that are a quantity, not a ratio: their unit and the digits shown. */
+const TARGET_UNITS: Record<string, { unit: string; digits: number }> = {
+  'w4-memory': { unit: 'B', digits: 0 },
+  'w5-p99': { unit: 'ms', digits: 1 },
+  'w6-recovery': { unit: 'ms', digits: 0 },
+};
+
+/** The median of a target as shown: "1.23×", "856 B", "8.3 ms". */
+export function medianText(target: TargetResult): string {
+  const quantity = TARGET_UNITS[target.id];
+  if (quantity) return `${formatNumber(target.measured!.median, quantity.digits)} ${quantity.unit}`;
+  return `${formatNumber(target.measured!.median, 2)}×`;
+}
+
 /** "≤ 1.25×", "≥ 20×", "< 1,024 B". */
 export function goalText(target: TargetResult): string {
   const sign = target.direction === 'at-most' ? '≤' : '≥';
-  if (target.id === 'w4-memory') return `< ${formatNumber(target.goal, 0)} B`;
-  if (target.id === 'w5-p99') return `< ${formatNumber(target.goal, 0)} ms`;
+  const quantity = TARGET_UNITS[target.id];
+  if (quantity) return `< ${formatNumber(target.goal, 0)} ${quantity.unit}`;
   if (target.passed !== undefined) return target.id === 'w4-sessions' ? '0 errors' : '±1';
   return `${sign} ${formatNumber(target.goal, 2)}×`;
 }
@@ -41,8 +55,7 @@ export function measuredText(target: TargetResult): string {
   if (target.id === 'w4-sessions') return target.note ?? '–';
   if (target.id === 'w3-tcp-equal-share') return target.note ?? '–';
   if (!target.measured) return target.note ?? '–';
-  if (target.id === 'w4-memory') return `${formatNumber(target.measured.median, 0)} B`;
-  if (target.id === 'w5-p99') return `${formatNumber(target.measured.median, 1)} ms`;
+  if (TARGET_UNITS[target.id]) return medianText(target);
   return `${formatSummary(target.measured, 2)}×`;
 }
 

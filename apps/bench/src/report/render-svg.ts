@@ -11,7 +11,7 @@
 import type { BenchResults, TargetResult } from '../results.js';
 import { formatNumber } from '../statistics.js';
 import { systemLabel } from '../systems/system-ids.js';
-import { DURABLE_FLOOR_LABEL, goalText } from './render-markdown.js';
+import { DURABLE_FLOOR_LABEL, goalText, medianText } from './render-markdown.js';
 
 export interface BarRow {
   label: string;
@@ -85,11 +85,7 @@ export function chartPanels(results: BenchResults): Panel[] {
       targetRows.push({ label: target.short, value: 1, text: 'not measured', color: COLORS.unknown });
       continue;
     }
-    const measured =
-      target.id === 'w4-memory' ? `${formatNumber(target.measured!.median, 0)} B`
-      : target.id === 'w5-p99' ? `${formatNumber(target.measured!.median, 1)} ms`
-      : `${formatNumber(target.measured!.median, 2)}×`;
-    targetRows.push({ label: target.short, value, text: `${measured} (goal ${goalText(target)})`, color: target.met ? COLORS.met : COLORS.missed });
+    targetRows.push({ label: target.short, value, text: `${medianText(target)} (goal ${goalText(target)})`, color: target.met ? COLORS.met : COLORS.missed });
   }
   if (targetRows.length > 0) panels.push({ title: 'Targets: headroom (right of the line = met; bar length = how far, log scale)', rows: targetRows, scale: 'log', origin: 1 });
 
