@@ -5,7 +5,7 @@
  * dependencies when they are missing or older than the lockfile. Every
  * top-level command (`npm run demo`, `npm test`, `.ci/run`) calls it first.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,19 +16,23 @@ const marker = join(root, 'node_modules', '.modules.yaml');
 const lockfile = join(root, 'pnpm-lock.yaml');
 
 /**
- * `--for-tests`: the browser tests need Debian's chromium. As root with apt,
- * install it (scripts/install-chromium.sh does nothing when it is there);
- * otherwise say how, and those tests skip loudly (they fail in CI).
+ * `--for-tests`: the browser tests need Debian's chromium and the
+ * high-availability tests Debian's etcd-server. As root with apt, install
+ * what is missing (scripts/install-test-servers.sh); otherwise say how, and
+ * those tests skip loudly (they fail in CI).
  */
-function ensureChromium() {
-  if (existsSync('/usr/bin/chromium')) return;
+function ensureTestServers() {
+  const missing = [];
+  if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  if (spawnSync('sh', ['-c', 'command -v etcd'], { stdio: 'ignore' }).status !== 0) missing.push('etcd');
+  if (missing.length === 0) return;
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (!canInstall) {
-    console.log('setup: /usr/bin/chromium is missing; the browser tests will skip. Install it with: sudo bash scripts/install-chromium.sh');
+    console.log(`setup: ${missing.join(' and ')} missing; their tests will skip. Install with: sudo bash scripts/install-test-servers.sh`);
     return;
   }
-  console.log('setup: installing chromium for the browser tests ...');
-  execFileSync('bash', [join(root, 'scripts', 'install-chromium.sh')], { cwd: root, stdio: 'inherit' });
+  console.log(`setup: installing ${missing.join(' and ')} for the tests ...`);
+  execFileSync('bash', [join(root, 'scripts', 'install-test-servers.sh')], { cwd: root, stdio: 'inherit' });
 }
 
 const upToDate = existsSync(marker) && statSync(marker).mtimeMs >= statSync(lockfile).mtimeMs;
@@ -39,4 +43,4 @@ if (!upToDate) {
   execFileSync(npx, ['-y', packageManager, 'install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit', env: environment });
 }
 
-if (process.argv.includes('--for-tests')) ensureChromium();
+if (process.argv.includes('--for-tests')) ensureTestServers();

@@ -1,6 +1,6 @@
 /**
  * @baton/browser-testing — the project's browser tests run in real Chromium:
- * Debian's `chromium` package (installed by `scripts/install-chromium.sh`),
+ * Debian's `chromium` package (installed by `scripts/install-test-servers.sh`),
  * driven by playwright-core. Playwright's own browser download is not used
  * (it cannot download here).
  *
@@ -52,7 +52,7 @@ export function describeInChromium(name: string, body: () => void): void {
     describe(name, body);
     return;
   }
-  const howTo = `${CHROMIUM_PATH} is missing: run \`bash scripts/install-chromium.sh\` (Debian's chromium package)`;
+  const howTo = `${CHROMIUM_PATH} is missing: run \`bash scripts/install-test-servers.sh\` (Debian's chromium package)`;
   if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
     describe(name, () => {
       it('needs Chromium', () => {
