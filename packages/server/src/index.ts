@@ -55,5 +55,7 @@ export type {
   WriteAheadLogOptions,
 } from './durability/write-ahead-log.js';
 export { SNAPSHOT_EVERY_RECORDS, WriteAheadJournal } from './durability/write-ahead-journal.js';
+export { logRecordText } from './durability/record-log.js';
+export type { RecordLog } from './durability/record-log.js';
 export { openDurableCoordinator } from './durability/durable-coordinator.js';
 export type { DurableCoordinator, DurableCoordinatorOptions } from './durability/durable-coordinator.js';

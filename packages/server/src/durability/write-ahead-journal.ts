@@ -1,6 +1,6 @@
 import { reportHandlerError } from '@baton/transport';
 import type { CoordinatorJournal, CoordinatorRecord, CoordinatorState } from '../coordinator-record.js';
-import type { WriteAheadLog } from './write-ahead-log.js';
+import type { RecordLog } from './record-log.js';
 
 /**
  * A snapshot is written once this many records were appended since the last
@@ -13,7 +13,8 @@ import type { WriteAheadLog } from './write-ahead-log.js';
 export const SNAPSHOT_EVERY_RECORDS = 100_000;
 
 /**
- * The coordinator's journal on a {@link WriteAheadLog}: records go to the
+ * The coordinator's journal on a {@link RecordLog} (the local WriteAheadLog,
+ * or a group's log in etcd): records go to the
  * log, and everything the coordinator sends waits until the records appended
  * before it are durable (persist, then send). The actions held are released
  * in order from the log's `onDurable`, so one group commit releases every
@@ -33,7 +34,7 @@ export class WriteAheadJournal implements CoordinatorJournal {
   private stateOf: (() => CoordinatorState) | undefined;
 
   constructor(
-    private readonly log: WriteAheadLog,
+    private readonly log: RecordLog,
     private readonly snapshotEveryRecords = SNAPSHOT_EVERY_RECORDS,
     private readonly onSnapshotFailure: (error: Error) => void = reportHandlerError,
   ) {

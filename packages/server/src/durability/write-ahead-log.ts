@@ -34,6 +34,8 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MAX_LOG_RECORD_BYTES, MAX_SNAPSHOT_BYTES, encodeFrame } from './log-frame.js';
+import { logRecordText } from './record-log.js';
+import type { RecordLog } from './record-log.js';
 import {
   LogCorruptError,
   MAX_LOG_SEQUENCE_NUMBER,
@@ -130,7 +132,7 @@ interface DurabilityWaiter {
   readonly reject: (error: Error) => void;
 }
 
-export class WriteAheadLog {
+export class WriteAheadLog implements RecordLog {
   /** Called synchronously after each write with the new durable lsn (see the class comment). */
   onDurable: ((lsn: number) => void) | undefined;
 
@@ -245,7 +247,7 @@ export class WriteAheadLog {
     this.requireWritable();
     const lsn = this.appendedLsn + 1;
     if (lsn > MAX_LOG_SEQUENCE_NUMBER) throw new RangeError(`the log has reached its last lsn, ${MAX_LOG_SEQUENCE_NUMBER}`);
-    const frame = encodeFrame(recordText(payload, lsn), MAX_LOG_RECORD_BYTES);
+    const frame = encodeFrame(logRecordText(payload, lsn), MAX_LOG_RECORD_BYTES);
     this.appendedLsn = lsn;
     let segment = this.segments.at(-1)!;
     if (segment.bytes >= this.segmentRotationBytes && segment.lastLsn >= segment.firstLsn) segment = this.rotate(lsn);
@@ -543,16 +545,6 @@ function newSegment(directory: string, firstLsn: number): Segment {
 }
 
 /** The record's JSON with `lsn` first: the caller's object serialized once, the lsn spliced in. */
-function recordText(payload: object, lsn: number): string {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new TypeError('a log record payload must be a plain object');
-  }
-  if (Object.hasOwn(payload, 'lsn')) throw new TypeError('a log record payload cannot carry an lsn: the log assigns it');
-  const body: unknown = JSON.stringify(payload);
-  if (typeof body !== 'string' || !body.startsWith('{')) throw new TypeError('a log record payload must serialize to a JSON object');
-  return body === '{}' ? `{"lsn":${lsn}}` : `{"lsn":${lsn},${body.slice(1)}`;
-}
-
 /** A listener's exception is the caller's bug, not a log failure: it is rethrown outside the writer, as an uncaught error. */
 function callListener<T>(listener: (value: T) => void, value: T): void {
   try {

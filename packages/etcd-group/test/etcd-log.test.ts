@@ -1,0 +1,112 @@
+import { describeWithEtcd, startEtcdCluster } from '@baton/etcd-testing';
+import type { EtcdCluster } from '@baton/etcd-testing';
+import { Etcd3 } from 'etcd3';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { CoordinatorElection, EtcdLog, NotLeaderError, readEtcdLog } from '../src/index.js';
+import type { Leadership } from '../src/index.js';
+
+describeWithEtcd('EtcdLog on a real 3-member etcd cluster', () => {
+  let cluster: EtcdCluster;
+  let client: Etcd3;
+  let group = 0;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    cluster = await startEtcdCluster({ members: 3 });
+    client = new Etcd3({ hosts: cluster.endpoints });
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    client?.close();
+    await cluster?.stop();
+  });
+
+  /** A fresh group prefix and an elected candidate in it. */
+  async function leaderOfNewGroup(): Promise<{ prefix: string; election: CoordinatorElection; term: Leadership }> {
+    group += 1;
+    const prefix = `baton/log-test-${group}/`;
+    let elected!: (leadership: Leadership) => void;
+    const term = new Promise<Leadership>((resolve) => (elected = resolve));
+    const election = new CoordinatorElection({ client, prefix: `${prefix}election/`, advertise: 'tcp://127.0.0.1:6001', leaseTtlSeconds: 2, onElected: elected });
+    cleanups.push(() => election.close());
+    await election.start();
+    return { prefix, election, term: await term };
+  }
+
+  function logOf(prefix: string, election: CoordinatorElection, lastLsn = 0, failures: Error[] = []): EtcdLog {
+    return new EtcdLog({ client, prefix, leadership: () => election.term, isLeader: () => election.isLeader, onFailure: (error) => failures.push(error) }, { lastLsn, batches: [] });
+  }
+
+  it('group-commits what was appended meanwhile, in order, and reads it back', async () => {
+    const { prefix, election } = await leaderOfNewGroup();
+    const log = logOf(prefix, election);
+    const durable: number[] = [];
+    log.onDurable = (lsn) => durable.push(lsn);
+    expect(log.append({ type: 'input', index: 0 })).toBe(1);
+    await Promise.resolve(); // the writer starts in a microtask: lsn 1 is now in flight
+    for (let index = 1; index < 100; index += 1) expect(log.append({ type: 'input', index })).toBe(index + 1);
+    await log.whenDurable();
+    // The first record went alone; the 99 appended while it was in flight go in one commit.
+    expect(log.commitCount).toBe(2);
+    expect(durable).toEqual([1, 100]);
+    expect(log.durableLsn).toBe(100);
+
+    const read = await readEtcdLog(client, prefix);
+    expect(read.snapshot).toBeUndefined();
+    expect(read.lastLsn).toBe(100);
+    expect(read.records.map((record) => record.lsn)).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
+    expect(read.records[41]).toEqual({ lsn: 42, type: 'input', index: 41 });
+  });
+
+  it('a deposed leader commits nothing: etcd refuses its transaction, and the next leader continues the log', async () => {
+    const { prefix, election, term } = await leaderOfNewGroup();
+    const failures: Error[] = [];
+    const log = logOf(prefix, election, 0, failures);
+    log.append({ type: 'input', before: true });
+    await log.whenDurable();
+
+    // A paused leader: it still believes in its term (its local bound not yet passed), but etcd has moved on.
+    await election.close();
+    const stale = new EtcdLog({ client, prefix, leadership: () => term, isLeader: () => true, onFailure: (error) => failures.push(error) }, { lastLsn: log.lastAppendedLsn, batches: [] });
+    stale.append({ type: 'input', stale: true });
+    await expect(stale.whenDurable()).rejects.toThrow(NotLeaderError);
+    expect(failures.at(-1)!.message).toMatch(/deposed/);
+    expect(() => stale.append({ type: 'input' })).toThrow(NotLeaderError);
+
+    let elected!: () => void;
+    const wasElected = new Promise<void>((resolve) => (elected = resolve));
+    const waiting = new CoordinatorElection({ client, prefix: `${prefix}election/`, advertise: 'tcp://127.0.0.1:6003', leaseTtlSeconds: 2, onElected: () => elected() });
+    cleanups.push(() => waiting.close());
+    await waiting.start();
+    await wasElected;
+    const recovered = await readEtcdLog(client, prefix);
+    expect(recovered.records).toEqual([{ lsn: 1, type: 'input', before: true }]);
+    const continued = new EtcdLog({ client, prefix, leadership: () => waiting.term, isLeader: () => waiting.isLeader }, recovered);
+    expect(continued.append({ type: 'input', after: true })).toBe(2);
+    await continued.whenDurable();
+    expect((await readEtcdLog(client, prefix)).records.map((record) => record.lsn)).toEqual([1, 2]);
+  });
+
+  it('a snapshot replaces the batches before it, and recovery reads it with the records after it', async () => {
+    const { prefix, election } = await leaderOfNewGroup();
+    const log = logOf(prefix, election);
+    for (let index = 0; index < 10; index += 1) log.append({ type: 'input', index });
+    await log.whenDurable();
+    const state = { holders: Array.from({ length: 5_000 }, (_, index) => ({ resource: `orders/${index}`, token: String(index + 1) })), name: 'Ünïcode' };
+    await log.snapshot(10, state); // over 250k characters: several chunks
+    log.append({ type: 'input', index: 10 });
+    log.append({ type: 'input', index: 11 });
+    await log.whenDurable();
+
+    const read = await readEtcdLog(client, prefix);
+    expect(read.snapshot).toEqual({ lsn: 10, state });
+    expect(read.records.map((record) => record.lsn)).toEqual([11, 12]);
+    expect(read.lastLsn).toBe(12);
+    // The one batch of lsn 1–10 is gone; recovery hands the remaining batches on to the next leader's log.
+    const batches = await client.getAll().prefix(`${prefix}log/`).keys();
+    expect(batches.map((key) => Number(key.slice(`${prefix}log/`.length)))).toEqual([11]);
+    expect(read.batches).toEqual([{ key: `${prefix}log/${'11'.padStart(16, '0')}`, lastLsn: 12 }]);
+  });
+});
