@@ -2,7 +2,8 @@ import { describeWithEtcd, startEtcdCluster } from '@baton/etcd-testing';
 import type { EtcdCluster } from '@baton/etcd-testing';
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { CoordinatorElection, EtcdLog, NotLeaderError, readEtcdLog } from '../src/index.js';
+import { logRecordText } from '@baton/server';
+import { CoordinatorElection, EtcdLog, EtcdLogCorruptError, NotLeaderError, batchKey, readEtcdLog } from '../src/index.js';
 import type { Leadership } from '../src/index.js';
 
 describeWithEtcd('EtcdLog on a real 3-member etcd cluster', () => {
@@ -87,6 +88,22 @@ describeWithEtcd('EtcdLog on a real 3-member etcd cluster', () => {
     expect(continued.append({ type: 'input', after: true })).toBe(2);
     await continued.whenDurable();
     expect((await readEtcdLog(client, prefix)).records.map((record) => record.lsn)).toEqual([1, 2]);
+  });
+
+  it('takes a batch already in etcd with its very text for an earlier try that landed, and any other text for corruption', async () => {
+    const { prefix, election } = await leaderOfNewGroup();
+    // What a commit whose answer was lost leaves behind: its batch, written, unacknowledged.
+    await client.put(batchKey(prefix, 1)).value(`[${logRecordText({ type: 'input', index: 0 }, 1)}]`);
+    const log = logOf(prefix, election);
+    log.append({ type: 'input', index: 0 });
+    await log.whenDurable();
+    expect(log.durableLsn).toBe(1);
+
+    await client.put(batchKey(prefix, 2)).value(`[${logRecordText({ type: 'input', other: true }, 2)}]`);
+    const failures: Error[] = [];
+    const next = new EtcdLog({ client, prefix, leadership: () => election.term, isLeader: () => election.isLeader, onFailure: (error) => failures.push(error) }, { lastLsn: 1, batches: [] });
+    next.append({ type: 'input', index: 1 });
+    await expect(next.whenDurable()).rejects.toThrow(EtcdLogCorruptError);
   });
 
   it('a snapshot replaces the batches before it, and recovery reads it with the records after it', async () => {
