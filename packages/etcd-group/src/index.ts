@@ -7,3 +7,4 @@
  */
 export * from './coordinator-election.js';
 export * from './etcd-log.js';
+export * from './group-member.js';

@@ -57,5 +57,5 @@ export type {
 export { SNAPSHOT_EVERY_RECORDS, WriteAheadJournal } from './durability/write-ahead-journal.js';
 export { logRecordText } from './durability/record-log.js';
 export type { RecordLog } from './durability/record-log.js';
-export { openDurableCoordinator } from './durability/durable-coordinator.js';
-export type { DurableCoordinator, DurableCoordinatorOptions } from './durability/durable-coordinator.js';
+export { openDurableCoordinator, openJournaledCoordinator } from './durability/durable-coordinator.js';
+export type { DurableCoordinator, DurableCoordinatorOptions, JournaledCoordinator, JournaledCoordinatorOptions } from './durability/durable-coordinator.js';

@@ -5,22 +5,26 @@ import type { CoordinatorRecord, CoordinatorState } from '../coordinator-record.
 import { WriteAheadJournal, SNAPSHOT_EVERY_RECORDS } from './write-ahead-journal.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 import type { WriteAheadLogLogger } from './write-ahead-log.js';
+import type { LogRecord, LogSnapshot } from './log-reader.js';
+import type { RecordLog } from './record-log.js';
 
-export interface DurableCoordinatorOptions extends Omit<CoordinatorOptions, 'journal' | 'tokenStore' | 'grantsHeldForMs'> {
+export interface DurableCoordinatorOptions extends JournaledCoordinatorOptions {
   /** Where recovery and the log report. Default: the coordinator's logger, if it has info and warn. */
   logLogger?: WriteAheadLogLogger;
   /** A write to the log failed: nothing more can be acknowledged, and the process must stop. */
   onFailure: (error: Error) => void;
-  /** Default SNAPSHOT_EVERY_RECORDS. */
-  snapshotEveryRecords?: number;
 }
 
-export interface DurableCoordinator {
+/** A coordinator whose every state change goes to a log first, on whatever log it was given. */
+export interface JournaledCoordinator<Log extends RecordLog = RecordLog> {
   coordinator: Coordinator;
   journal: WriteAheadJournal;
-  log: WriteAheadLog;
+  log: Log;
   /** What recovery found and how long it took (milliseconds, from opening the log to the restarted leases). */
   recovered: { sessions: number; records: number; fromSnapshot: boolean; durationMs: number };
+}
+
+export interface DurableCoordinator extends JournaledCoordinator<WriteAheadLog> {
   /** Stop for a restart: flush, snapshot (so the next start replays nothing), close the log. The coordinator must be closed first. */
   close(): Promise<void>;
 }
@@ -33,8 +37,39 @@ export interface DurableCoordinator {
  */
 export async function openDurableCoordinator(directory: string, options: DurableCoordinatorOptions): Promise<DurableCoordinator> {
   const started = performance.now();
-  const { logLogger, onFailure, snapshotEveryRecords, ...coordinatorOptions } = options;
+  const { logLogger, onFailure, ...rest } = options;
   const { log, recovered } = await WriteAheadLog.open(directory, { logger: logLogger ?? options.logger, onFailure });
+  const journaled = openJournaledCoordinator(log, recovered, rest, started);
+  const { journal } = journaled;
+  return {
+    ...journaled,
+    async close() {
+      await journal.flush();
+      await journal.snapshot();
+      await log.close();
+    },
+  };
+}
+
+export interface JournaledCoordinatorOptions extends Omit<CoordinatorOptions, 'journal' | 'tokenStore' | 'grantsHeldForMs'> {
+  /** Default SNAPSHOT_EVERY_RECORDS. */
+  snapshotEveryRecords?: number;
+}
+
+/**
+ * A coordinator on `log`, its state first rebuilt from what the log
+ * recovered (`snapshot`, then `records` after it) with every lease
+ * restarted. The log may be the local write-ahead log or a group's log in
+ * etcd; `startedAt` (performance.now) is when recovery began, for the
+ * reported duration.
+ */
+export function openJournaledCoordinator<Log extends RecordLog>(
+  log: Log,
+  recovered: { snapshot: LogSnapshot | undefined; records: readonly LogRecord[] },
+  options: JournaledCoordinatorOptions,
+  startedAt = performance.now(),
+): JournaledCoordinator<Log> {
+  const { snapshotEveryRecords, ...coordinatorOptions } = options;
   const journal = new WriteAheadJournal(log, snapshotEveryRecords ?? SNAPSHOT_EVERY_RECORDS);
   const coordinator = new Coordinator({ ...coordinatorOptions, journal });
   const replayed = coordinator.recover(recovered.snapshot?.state as CoordinatorState | undefined, recovered.records as unknown as CoordinatorRecord[]);
@@ -43,11 +78,6 @@ export async function openDurableCoordinator(directory: string, options: Durable
     coordinator,
     journal,
     log,
-    recovered: { ...replayed, fromSnapshot: recovered.snapshot !== undefined, durationMs: performance.now() - started },
-    async close() {
-      await journal.flush();
-      await journal.snapshot();
-      await log.close();
-    },
+    recovered: { ...replayed, fromSnapshot: recovered.snapshot !== undefined, durationMs: performance.now() - startedAt },
   };
 }
