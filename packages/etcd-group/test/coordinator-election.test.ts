@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { describeWithEtcd, startEtcdCluster } from '@baton/etcd-testing';
-import type { EtcdCluster } from '@baton/etcd-testing';
+import { describeWithEtcd, useEtcdCluster } from '@baton/etcd-testing';
 import { LinkProxy } from '@baton/transport-compliance';
 import { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CoordinatorElection, leaseSafetyMarginMs } from '../src/index.js';
 import type { Leadership } from '../src/index.js';
 
@@ -58,27 +57,16 @@ class Candidate {
 }
 
 describeWithEtcd('CoordinatorElection on a real 3-member etcd cluster', () => {
-  let cluster: EtcdCluster;
+  const etcd = useEtcdCluster({ members: 3 });
   let group = 0;
-  const cleanups: (() => Promise<void> | void)[] = [];
-
-  beforeAll(async () => {
-    cluster = await startEtcdCluster({ members: 3 });
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   /** Candidates of a fresh group (a prefix of their own), each on its own client (of every member unless `hosts` says). */
-  function candidates(count: number, hosts: (index: number) => string[] = () => cluster.endpoints): Candidate[] {
+  function candidates(count: number, hosts: (index: number) => string[] = () => etcd.cluster().endpoints): Candidate[] {
     group += 1;
     return Array.from({ length: count }, (_, index) => {
       const client = new Etcd3({ hosts: hosts(index) });
       const candidate = new Candidate(client, `tcp://127.0.0.1:${6000 + index}`, `baton/test-group-${group}/election/`);
-      cleanups.push(async () => {
+      etcd.afterThisTest(async () => {
         await candidate.election.close();
         client.close();
       });
@@ -119,9 +107,9 @@ describeWithEtcd('CoordinatorElection on a real 3-member etcd cluster', () => {
   });
 
   it('a leader cut off from etcd deposes itself before another candidate can be elected', async () => {
-    const proxy = await LinkProxy.start(Number(new URL(cluster.members[0]!.endpoint).port));
-    cleanups.push(() => proxy.close());
-    const [isolated, other] = candidates(2, (index) => (index === 0 ? [`http://127.0.0.1:${proxy.port}`] : cluster.endpoints));
+    const proxy = await LinkProxy.start(Number(new URL(etcd.cluster().members[0]!.endpoint).port));
+    etcd.afterThisTest(() => proxy.close());
+    const [isolated, other] = candidates(2, (index) => (index === 0 ? [`http://127.0.0.1:${proxy.port}`] : etcd.cluster().endpoints));
     await isolated!.election.start();
     await isolated!.next('elected');
     await other!.election.start();

@@ -1,27 +1,20 @@
-import { describeWithEtcd, startEtcdCluster } from '@baton/etcd-testing';
-import type { EtcdCluster } from '@baton/etcd-testing';
+import { describeWithEtcd, useEtcdCluster } from '@baton/etcd-testing';
 import { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { logRecordText } from '@baton/server';
 import { CoordinatorElection, EtcdLog, EtcdLogCorruptError, NotLeaderError, batchKey, readEtcdLog } from '../src/index.js';
 import type { Leadership } from '../src/index.js';
 
 describeWithEtcd('EtcdLog on a real 3-member etcd cluster', () => {
-  let cluster: EtcdCluster;
+  const etcd = useEtcdCluster({ members: 3 });
   let client: Etcd3;
   let group = 0;
-  const cleanups: (() => Promise<void>)[] = [];
 
-  beforeAll(async () => {
-    cluster = await startEtcdCluster({ members: 3 });
-    client = new Etcd3({ hosts: cluster.endpoints });
+  beforeAll(() => {
+    client = new Etcd3({ hosts: etcd.cluster().endpoints });
   });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     client?.close();
-    await cluster?.stop();
   });
 
   /** A fresh group prefix and an elected candidate in it. */
@@ -31,7 +24,7 @@ describeWithEtcd('EtcdLog on a real 3-member etcd cluster', () => {
     let elected!: (leadership: Leadership) => void;
     const term = new Promise<Leadership>((resolve) => (elected = resolve));
     const election = new CoordinatorElection({ client, prefix: `${prefix}election/`, advertise: 'tcp://127.0.0.1:6001', leaseTtlSeconds: 2, onElected: elected });
-    cleanups.push(() => election.close());
+    etcd.afterThisTest(() => election.close());
     await election.start();
     return { prefix, election, term: await term };
   }
@@ -79,7 +72,7 @@ describeWithEtcd('EtcdLog on a real 3-member etcd cluster', () => {
     let elected!: () => void;
     const wasElected = new Promise<void>((resolve) => (elected = resolve));
     const waiting = new CoordinatorElection({ client, prefix: `${prefix}election/`, advertise: 'tcp://127.0.0.1:6003', leaseTtlSeconds: 2, onElected: () => elected() });
-    cleanups.push(() => waiting.close());
+    etcd.afterThisTest(() => waiting.close());
     await waiting.start();
     await wasElected;
     const recovered = await readEtcdLog(client, prefix);

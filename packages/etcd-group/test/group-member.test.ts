@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { connect } from '@baton/client';
 import type { BatonClient } from '@baton/client';
-import { describeWithEtcd, startEtcdCluster } from '@baton/etcd-testing';
-import type { EtcdCluster } from '@baton/etcd-testing';
+import { describeWithEtcd, useEtcdCluster } from '@baton/etcd-testing';
 import { memoryTransport } from '@baton/transport-memory';
 import { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { GroupMember } from '../src/index.js';
 
 const TTL_SECONDS = 2;
@@ -47,25 +46,14 @@ class Member {
 }
 
 describeWithEtcd('GroupMember: coordinators in a group on a real 3-member etcd cluster', () => {
-  let cluster: EtcdCluster;
+  const etcd = useEtcdCluster({ members: 3 });
   let group = 0;
-  const cleanups: (() => Promise<void> | void)[] = [];
-
-  beforeAll(async () => {
-    cluster = await startEtcdCluster({ members: 3 });
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   function members(count: number): Member[] {
     group += 1;
     return Array.from({ length: count }, (_, index) => {
-      const member = new Member(cluster.endpoints, `baton/member-test-${group}/`, `member-${index}`);
-      cleanups.push(async () => {
+      const member = new Member(etcd.cluster().endpoints, `baton/member-test-${group}/`, `member-${index}`);
+      etcd.afterThisTest(async () => {
         await member.member.close();
         member.client.close();
       });
@@ -80,10 +68,10 @@ describeWithEtcd('GroupMember: coordinators in a group on a real 3-member etcd c
     await second!.member.start();
 
     const holder = await first!.dial('holder');
-    cleanups.push(() => holder.close());
+    etcd.afterThisTest(() => holder.close());
     const lock = await holder.acquire('orders/42');
     const waiter = await first!.dial('waiter');
-    cleanups.push(() => waiter.close());
+    etcd.afterThisTest(() => waiter.close());
     expect(await waiter.tryAcquire('orders/42')).toBeUndefined();
 
     // The crash: the leader's coordinator stops without a word and its etcd client goes away; its lease runs out.
@@ -95,7 +83,7 @@ describeWithEtcd('GroupMember: coordinators in a group on a real 3-member etcd c
 
     expect(second!.member.coordinator!.recovered).toMatchObject({ sessions: 2 });
     const observer = await second!.dial('observer');
-    cleanups.push(() => observer.close());
+    etcd.afterThisTest(() => observer.close());
     const status = await observer.status('orders/42');
     expect(JSON.stringify(status)).toContain(lock.token);
     expect(await observer.tryAcquire('orders/42')).toBeUndefined();
@@ -118,7 +106,7 @@ describeWithEtcd('GroupMember: coordinators in a group on a real 3-member etcd c
     const recovered = second!.member.coordinator!;
     expect(recovered.log.lastAppendedLsn).toBeGreaterThanOrEqual(lsn);
     const next = await second!.dial('two');
-    cleanups.push(() => next.close());
+    etcd.afterThisTest(() => next.close());
     const again = await next.acquire('user:1');
     expect(BigInt(again.token)).toBeGreaterThan(BigInt(lock.token));
   });

@@ -29,7 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 
 /** The etcd binary. Override with BATON_ETCD. */
 export const ETCD_PATH = process.env.BATON_ETCD ?? 'etcd';
@@ -274,4 +274,37 @@ export class EtcdCluster {
 /** Starts an etcd cluster of `members` members (default 3) on free loopback ports. */
 export function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   return EtcdCluster.start(options);
+}
+
+/** What {@link useEtcdCluster} gives a describe block. */
+export interface EtcdClusterFixture {
+  /** The cluster (started before the block's first test). */
+  cluster(): EtcdCluster;
+  /** Run `cleanup` after the current test, however it ends (the last registered first). */
+  afterThisTest(cleanup: () => Promise<void> | void): void;
+}
+
+/**
+ * Inside a `describe`: one cluster for its tests, started before the first
+ * and stopped after the last, and per-test cleanups run after each test.
+ */
+export function useEtcdCluster(options: EtcdClusterOptions = {}): EtcdClusterFixture {
+  let cluster: EtcdCluster | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  beforeAll(async () => {
+    cluster = await startEtcdCluster(options);
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return {
+    cluster: () => {
+      if (cluster === undefined) throw new Error('the etcd cluster is not started yet (use it inside a test or a later hook)');
+      return cluster;
+    },
+    afterThisTest: (cleanup) => cleanups.push(cleanup),
+  };
 }
