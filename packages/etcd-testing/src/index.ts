@@ -28,6 +28,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 
@@ -36,6 +37,9 @@ export const ETCD_PATH = process.env.BATON_ETCD ?? 'etcd';
 
 /** How long a member may take to say it serves clients (a cluster waits for its quorum first). */
 export const MEMBER_READY_TIMEOUT_MS = 30_000;
+
+/** Pause between two `/health` asks of a member that is not healthy yet, ms. */
+export const HEALTH_RETRY_DELAY_MS = 100;
 
 /** Lines of a member's output kept for an error message. */
 const OUTPUT_LINES_KEPT = 40;
@@ -177,6 +181,25 @@ export class EtcdMember {
       };
       this.onExit = () => fail(new Error(`etcd member ${this.name} exited before it was ready`));
     });
+  }
+
+  /**
+   * Resolves once the member's `/health` says true (it answers a
+   * linearizable read: this member is part of a quorum and caught up). A
+   * member just resumed or restarted can say false for a moment.
+   */
+  async healthy(timeoutMs = MEMBER_READY_TIMEOUT_MS): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const health = await fetch(`${this.endpoint}/health`).then(
+        async (response) => ((await response.json()) as { health?: string }).health === 'true',
+        () => false,
+      );
+      if (health) return;
+      if (performance.now() > deadline) throw new Error(`etcd member ${this.name} was not healthy within ${timeoutMs} ms:\n${this.recentOutput()}`);
+      // etcd's /health answers false at once while it has no leader: a short pause between asks, not a wait for time.
+      await new Promise((resolve) => setTimeout(resolve, HEALTH_RETRY_DELAY_MS));
+    }
   }
 
   /** Sends `signal` (SIGKILL: a crash; SIGSTOP/SIGCONT: a pause) and, for one that ends it, waits for the exit. */
