@@ -111,7 +111,7 @@ export async function readEtcdLog(client: Etcd3, prefix: string): Promise<Recove
   if (pointer !== null) {
     const { lsn, chunks } = JSON.parse(pointer) as { lsn: number; chunks: number };
     const parts = await client.getAll().prefix(snapshotChunkPrefix(prefix, lsn)).sort('Key', 'Ascend').strings();
-    const texts = Object.keys(parts).sort().map((key) => parts[key]!);
+    const texts = Object.values(parts); // in etcd's key order: chunk numbers are zero-padded
     if (texts.length !== chunks) throw new EtcdLogCorruptError(`the snapshot at lsn ${lsn} has ${texts.length} of its ${chunks} chunks`);
     snapshot = { lsn, state: JSON.parse(texts.join('')) as unknown };
   }
@@ -213,7 +213,7 @@ export class EtcdLog implements RecordLog {
   /** Waits for what is in flight; appends after this are refused. */
   async close(): Promise<void> {
     await this.snapshots;
-    if (this.failure === undefined && this.appendedLsn > this.committedLsn) await this.whenDurable().catch(() => undefined);
+    await this.whenDurable().catch(() => undefined);
     this.failure ??= new NotLeaderError('the log is closed');
   }
 

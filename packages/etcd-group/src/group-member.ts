@@ -22,8 +22,10 @@ import type { Etcd3 } from 'etcd3';
 import { CoordinatorElection } from './coordinator-election.js';
 import { EtcdLog, readEtcdLog } from './etcd-log.js';
 
-export interface GroupMemberOptions extends JournaledCoordinatorOptions {
+export interface GroupMemberOptions {
   client: Etcd3;
+  /** How the coordinator it leads with is made (logger, limits, snapshot interval). */
+  coordinatorOptions?: JournaledCoordinatorOptions;
   /** The group's key prefix, e.g. `baton/group/` (its election and log live under it). */
   prefix: string;
   /** This coordinator's address for clients (what the others redirect to). */
@@ -94,9 +96,8 @@ export class GroupMember {
       },
       recovered,
     );
-    const { client: _client, prefix: _prefix, advertise: _advertise, leaseTtlSeconds: _ttl, onLeading, onDeposed: _onDeposed, onLeaderChange: _onLeaderChange, onError: _onError, ...coordinatorOptions } = this.options;
-    this.leader = openJournaledCoordinator(log, recovered, coordinatorOptions, started);
-    await onLeading(this.leader);
+    this.leader = openJournaledCoordinator(log, recovered, this.options.coordinatorOptions ?? {}, started);
+    await this.options.onLeading(this.leader);
   }
 
   private depose(reason: string): void {
