@@ -54,6 +54,7 @@ export const SPEC_ERROR_CODES = [
   'TOO_MANY_CONNECTIONS',
   'SHUTTING_DOWN',
   'TOO_MANY_SESSIONS',
+  'NOT_LEADER',
 ] as const;
 
 export type SpecErrorCode = (typeof SPEC_ERROR_CODES)[number];

@@ -50,6 +50,11 @@ export const ErrorCode = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** `hello` for a new session while the server already keeps MAX_SESSIONS sessions; resuming one still works. */
   TOO_MANY_SESSIONS: 'TOO_MANY_SESSIONS',
+  /**
+   * This coordinator is a follower in a group (docs/protocol.md 3.4): it serves
+   * no request. The error's `leader` names the leader's address when one is elected.
+   */
+  NOT_LEADER: 'NOT_LEADER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -275,6 +275,8 @@ export interface ErrorMessage extends StreamFields {
   id?: RequestId;
   code: ErrorCode;
   message: string;
+  /** With NOT_LEADER: the leader's address (`tcp://host:port`), absent while no leader is elected. */
+  leader?: string;
 }
 
 export type ServerMessage =

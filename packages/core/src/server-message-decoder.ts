@@ -79,6 +79,9 @@ export const SERVER_OPS = [
 /** A status entry's `client` (UTF-8 bytes): the hello's client name, or by default the session id. */
 const MAX_STATUS_CLIENT_LENGTH = Math.max(MAX_CLIENT_NAME_LENGTH, MAX_SESSION_ID_LENGTH);
 
+/** A NOT_LEADER error's `leader` address (UTF-8 bytes). */
+export const MAX_LEADER_ADDRESS_LENGTH = 512;
+
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 
 function isErrorCode(value: unknown): value is ErrorCode {
@@ -295,6 +298,7 @@ function decodeReplyFields(fields: Fields): ServerMessage {
         id: requestId(fields, 'id', false),
         code: errorCode(fields),
         message: present(text(fields, 'message', true, Number.POSITIVE_INFINITY), 'message'),
+        leader: text(fields, 'leader', false, MAX_LEADER_ADDRESS_LENGTH),
         sn: streamNumber(fields),
       });
     default:

@@ -155,6 +155,15 @@ export interface CoordinatorOptions {
    * virtual `clock` passes its own, so that they fire in virtual time.
    */
   timers?: CoordinatorTimers;
+  /**
+   * Makes this coordinator a follower in a group (docs/protocol.md 3.4): every
+   * readable request, `hello` and `status` included, is answered with
+   * NOT_LEADER naming the address this returns (the leader's, or undefined
+   * while none is elected), and nothing reaches the machine. Bad frames,
+   * limits and the pre-session idle timer work as usual. Default: none (this
+   * coordinator serves).
+   */
+  redirect?: () => string | undefined;
 }
 
 /** How the coordinator sets and clears its timer; see {@link CoordinatorOptions.timers}. */
@@ -286,6 +295,7 @@ export class Coordinator {
   private readonly connections = new Set<ClientConnection>();
   private readonly listeners: Listener[] = [];
   private readonly timers: CoordinatorTimers;
+  private readonly redirect: (() => string | undefined) | undefined;
   private timer: unknown;
   private timerDeadline: number | undefined;
   private sessionCounter = 0;
@@ -307,6 +317,7 @@ export class Coordinator {
     this.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.timers = options.timers ?? nodeTimers;
+    this.redirect = options.redirect;
     this.maxConnectionsPerAddress = options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS;
     this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
     this.preSessionIdleMs = options.preSessionIdleMs ?? PRE_SESSION_IDLE_MS;
@@ -569,6 +580,10 @@ export class Coordinator {
       return;
     }
     const message = decoded.message;
+    if (this.redirect) {
+      this.sendNotLeader(client, 'id' in message ? message.id : undefined);
+      return;
+    }
     switch (message.op) {
       case 'hello':
         return this.hello(client, message);
@@ -1149,6 +1164,16 @@ export class Coordinator {
   /** An error reply to a request of this session: part of its stream when it is exactly-once. */
   private sendErrorToSession(record: SessionRecord, id: RequestId | undefined, code: ErrorCode, message: string): void {
     this.sendToSession(record, encodeMessage(withId({ op: 'error', code, message }, id)));
+  }
+
+  /** A follower's answer to any request: where the leader is, if one is elected. */
+  private sendNotLeader(client: ClientConnection, id: RequestId | undefined): void {
+    const leader = this.redirect?.();
+    const message =
+      leader === undefined
+        ? 'this coordinator is a follower and no leader is elected yet: try another member of the group after a backoff'
+        : `this coordinator is a follower: connect to the leader at ${leader}`;
+    client.connection.send(encodeMessage(withId(leader === undefined ? { op: 'error', code: ErrorCode.NOT_LEADER, message } : { op: 'error', code: ErrorCode.NOT_LEADER, message, leader }, id)));
   }
 
   private sendError(client: ClientConnection, id: RequestId | undefined, code: ErrorCode, message: string): void {
