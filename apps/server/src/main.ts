@@ -18,6 +18,12 @@
  * (<data-dir>/state.json), and a restart grants nothing for that longest
  * lease unless --unsafe-grant-at-once-after-restart; --no-state-file keeps
  * nothing at all (implies memory).
+ *
+ * In a group (`--etcd URL,URL,… --advertise tcp://this-host:5556`), the
+ * process stands in the group's election on etcd: a follower answers every
+ * request with NOT_LEADER and the leader's address; elected, it recovers the
+ * group's log from etcd and serves, every state change committed in etcd
+ * before its reply (docs/operations.md; group-server.ts).
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '@baton/core';
@@ -25,7 +31,9 @@ import type { DashboardEndpoint } from '@baton/dashboard-server';
 import { listenWithDashboard } from '@baton/dashboard-server';
 import { join } from 'node:path';
 import { Coordinator, FileTokenStore, MemoryTokenStore, openDurableCoordinator } from '@baton/server';
-import type { DurableCoordinator, TokenStore } from '@baton/server';
+import type { CoordinatorLogger, DurableCoordinator, JournaledCoordinatorOptions, TokenStore } from '@baton/server';
+import { DEFAULT_ELECTION_LEASE_TTL_SECONDS } from '@baton/etcd-group';
+import { GroupServer } from './group-server.js';
 import type { ListenAddress } from './listen-address.js';
 import { describeListener, normaliseHost, parseListenUrl, parsePort } from './listen-address.js';
 import { createLogger } from './logger.js';
@@ -47,6 +55,10 @@ interface ServerCommandOptions {
   /** undefined: on wherever there is a ws listener. */
   dashboard?: boolean;
   allowOrigin: string[];
+  etcd?: string;
+  advertise?: string;
+  etcdPrefix: string;
+  electionLeaseS: string;
 }
 
 const program = new Command()
@@ -67,6 +79,17 @@ const program = new Command()
   .option('--dashboard', 'serve the live dashboard page on every ws listener\'s port (the default when there is a ws listener)')
   .option('--no-dashboard', 'do not serve the dashboard')
   .option('--allow-origin <origin>', 'let web pages of this origin (https://app.example:8443, or * for any) open the ws endpoints; repeatable (default: only the server\'s own pages)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .option('--etcd <urls>', 'run in a group on this etcd cluster (comma-separated client URLs, e.g. http://10.0.0.1:2379,http://10.0.0.2:2379): one elected coordinator serves, the others redirect to it; the log is kept in etcd')
+  .option('--advertise <url>', 'in a group: the address clients reach this process at, e.g. tcp://10.0.0.3:5556 (default: the --listen address, when it names a host and port)')
+  .option('--etcd-prefix <prefix>', 'in a group: the key prefix of the group in etcd (one per group)', 'baton/group/')
+  .option('--election-lease-s <seconds>', 'in a group: the leader\'s etcd lease, whole seconds; a failover takes about this long', String(DEFAULT_ELECTION_LEASE_TTL_SECONDS))
+  .addHelpText('after', `
+Examples:
+  lock-server                                   zmq on tcp://127.0.0.1:5555, log in ./baton-data
+  lock-server --transport tcp --port 5556 --durability memory
+  lock-server --listen tcp://0.0.0.0:5556 --listen ws://0.0.0.0:8080
+  lock-server --etcd http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379 \\
+              --listen tcp://0.0.0.0:5556 --advertise tcp://10.0.0.4:5556   one member of a group`)
   .showHelpAfterError();
 
 async function main(): Promise<void> {
@@ -88,6 +111,10 @@ async function main(): Promise<void> {
   const adminToken = options.adminToken ?? process.env.BATON_ADMIN_TOKEN;
   if (adminToken === '') throw new UsageError(`${options.adminToken === undefined ? 'BATON_ADMIN_TOKEN is set but empty' : '--admin-token is empty'}: an empty admin token would let anyone force-release; give a real token, or none to refuse force-release`);
   const logger = createLogger(options.logFormat, options.quiet);
+  if (options.etcd !== undefined) {
+    await serveInGroup(options, addresses, { adminToken, defaultLeaseMs: leaseMs, logger });
+    return;
+  }
   const durability = options.stateFile ? options.durability : 'memory';
   if (!options.stateFile && program.getOptionValueSource('durability') === 'cli' && options.durability === 'fsync') {
     throw new UsageError('--no-state-file keeps nothing on disk: it cannot go with --durability fsync');
@@ -152,6 +179,51 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
+
+/** `--etcd`: one member of a group; see group-server.ts. */
+async function serveInGroup(options: ServerCommandOptions, addresses: ListenAddress[], coordinatorOptions: JournaledCoordinatorOptions & { logger: CoordinatorLogger }): Promise<void> {
+  for (const name of ['durability', 'dataDir', 'stateFile', 'unsafeGrantAtOnceAfterRestart', 'dashboard'] as const) {
+    if (program.getOptionValueSource(name) === 'cli') throw new UsageError(`--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} does not apply with --etcd: a group keeps its log in etcd`);
+  }
+  if (addresses.some((address) => address.transport === 'ws')) throw new UsageError('a group member listens on tcp or zmq; ws (and the dashboard) is not served in a group yet');
+  const etcd = options.etcd!.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (etcd.length === 0) throw new UsageError('--etcd needs at least one etcd client URL, e.g. http://127.0.0.1:2379');
+  for (const url of etcd) {
+    if (!/^https?:\/\/[^/\s]+$/.test(url)) throw new UsageError(`--etcd ${url}: expected an etcd client URL like http://10.0.0.1:2379`);
+  }
+  const electionLeaseSeconds = Number(options.electionLeaseS);
+  if (!Number.isInteger(electionLeaseSeconds) || electionLeaseSeconds < 1 || electionLeaseSeconds > MAX_ELECTION_LEASE_SECONDS) {
+    throw new UsageError(`--election-lease-s must be a whole number of seconds from 1 to ${MAX_ELECTION_LEASE_SECONDS}`);
+  }
+  if (!options.etcdPrefix.endsWith('/')) throw new UsageError(`--etcd-prefix ${options.etcdPrefix} must end with "/"`);
+  const first = addresses[0]!;
+  const advertise = options.advertise ?? (first.host !== '0.0.0.0' && first.host !== '::' && first.port !== 0 ? `${first.transport}://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}` : undefined);
+  if (advertise === undefined) throw new UsageError('--advertise is required when the listen address is every interface or port 0: give the address clients reach this process at, e.g. --advertise tcp://10.0.0.4:5556');
+  if (!/^[a-z]+:\/\/\S+:[0-9]{1,5}$/.test(advertise)) throw new UsageError(`--advertise ${advertise}: expected TRANSPORT://HOST:PORT, e.g. tcp://10.0.0.4:5556`);
+  const group = new GroupServer({
+    etcd,
+    prefix: options.etcdPrefix,
+    advertise,
+    electionLeaseSeconds,
+    addresses,
+    coordinatorOptions,
+    logger: coordinatorOptions.logger,
+    print: (line) => process.stdout.write(`${line}\n`),
+  });
+  await group.start();
+  const stop = (signal: string) => {
+    coordinatorOptions.logger.info({ event: 'stopping', signal }, `received ${signal}; resigning from the group (the next member takes over at once), then stopping`);
+    group.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The longest election lease --election-lease-s takes: a failover waits about this long. */
+const MAX_ELECTION_LEASE_SECONDS = 60;
 
 /** A command line lock-server refuses to run with (exit code 2, the usual code for a bad command line; other failures exit 1). */
 class UsageError extends Error {}

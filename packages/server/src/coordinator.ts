@@ -227,6 +227,16 @@ function tellOrder(waiters: readonly OrderWaiter[], ordered: readonly ResourceLo
   }
 }
 
+/** `logger`, its info and warn lines written once what the journal holds now is durable (errors at once). */
+function afterDurableLogger(logger: CoordinatorLogger, journal: CoordinatorJournal): CoordinatorLogger {
+  return {
+    info: (fields, message) => journal.afterDurable(() => logger.info(fields, message)),
+    warn: (fields, message) => journal.afterDurable(() => logger.warn(fields, message)),
+    error: (fields, message) => logger.error(fields, message),
+    isLevelEnabled: logger.isLevelEnabled?.bind(logger),
+  };
+}
+
 /** The window MAX_BAD_MESSAGES_PER_SECOND counts in. */
 const BAD_MESSAGE_WINDOW_MS = 1_000;
 
@@ -272,6 +282,13 @@ export class Coordinator {
   private longestLeaseSaved: number;
   private readonly tokenStore: TokenStore;
   private readonly logger: CoordinatorLogger;
+  /**
+   * Where the lines about what the machine did (grants, releases, LOST,
+   * ended sessions) go: with a journal, written once their records are
+   * durable, like every message. So a leader deposed before its commit (a
+   * group's leader paused past its lease) logs nothing it did not do.
+   */
+  private readonly effectLogger: CoordinatorLogger;
   private readonly clock: () => number;
   private readonly adminToken: string | undefined;
   private readonly maxConnections: number;
@@ -313,6 +330,7 @@ export class Coordinator {
     this.baseClock = options.clock ?? (() => performance.now());
     this.clock = () => this.baseClock() + this.clockOffset;
     this.journal = options.journal;
+    this.effectLogger = this.journal ? afterDurableLogger(this.logger, this.journal) : this.logger;
     this.adminToken = options.adminToken;
     this.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
@@ -329,7 +347,7 @@ export class Coordinator {
       linesPerSecond: options.peerErrorLogLinesPerSecond ?? PEER_ERROR_LOG_LINES_PER_SECOND,
       kind: 'bad-message',
     });
-    this.lockLosses = new RateLimitedLog(this.logger, this.clock, this.timers, {
+    this.lockLosses = new RateLimitedLog(this.effectLogger, this.clock, this.timers, {
       level: 'warn',
       linesPerSecond: options.lockLossLogLinesPerSecond ?? LOCK_LOSS_LOG_LINES_PER_SECOND,
       kind: 'LOST',
@@ -1084,7 +1102,7 @@ export class Coordinator {
     const record = this.sessions.get(effect.session);
     if (!record) return;
     this.sessions.delete(record.id);
-    if (!this.replaying) this.logger.info(
+    if (!this.replaying) this.effectLogger.info(
       { event: 'session-ended', session: record.id, client: record.client, reason: effect.reason, released: effect.released.length, withdrawn: effect.withdrawn },
       `session ${record.id} (${record.client}) ended: ${effect.reason}; released ${effect.released.length} lock(s), withdrew ${effect.withdrawn} request(s)`,
     );
@@ -1213,7 +1231,7 @@ export class Coordinator {
   }
 
   private log(effect: Effect): void {
-    const logger = this.logger;
+    const logger = this.effectLogger;
     if (effect.type === 'rejected') {
       this.peerErrors.write(
         { event: 'rejected', session: effect.session, client: this.clientName(effect.session), code: effect.code },
