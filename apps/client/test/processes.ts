@@ -75,7 +75,8 @@ export class AppProcess {
   }
 }
 
-function start(name: string, entry: string, args: string[], cwd: string): AppProcess {
+/** Start one of the apps (`apps/server/src/main.ts`, `apps/client/src/main.ts`) from source, in `cwd`. */
+export function startApp(name: string, entry: string, args: string[], cwd: string): AppProcess {
   const child = spawn(process.execPath, ['--conditions=@baton/source', '--import', tsxLoader, join(root, entry), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   return new AppProcess(name, child);
 }
@@ -86,7 +87,7 @@ export interface ServerProcess extends AppProcess {
 
 /** Start lock-server on 127.0.0.1 and a free port; resolves once it printed its startup line. */
 export async function startServer(transport: string, cwd: string, extra: string[] = []): Promise<AppProcess & { port: number }> {
-  const server = start('lock-server', 'apps/server/src/main.ts', ['--transport', transport, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...extra], cwd);
+  const server = startApp('lock-server', 'apps/server/src/main.ts', ['--transport', transport, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...extra], cwd);
   const line = await server.waitForLine(/^Lock Server started on /);
   const port = Number(/:(\d+)( |$)/.exec(line)![1]);
   return Object.assign(server, { port });
@@ -94,7 +95,7 @@ export async function startServer(transport: string, cwd: string, extra: string[
 
 /** Start lock-client against a server. */
 export function startClient(name: string, transport: string, port: number, dataDirectory: string, args: string[]): AppProcess {
-  return start(name, 'apps/client/src/main.ts', ['--transport', transport, '--server', `127.0.0.1:${port}`, '--data-dir', dataDirectory, '--client', name, ...args], dataDirectory);
+  return startApp(name, 'apps/client/src/main.ts', ['--transport', transport, '--server', `127.0.0.1:${port}`, '--data-dir', dataDirectory, '--client', name, ...args], dataDirectory);
 }
 
 /** Server log events (the server runs with --log-format json). */

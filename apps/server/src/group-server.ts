@@ -18,8 +18,8 @@
  *
  * A candidacy that etcd cannot register (no quorum: the grant or the key's
  * transaction does not complete) is abandoned after CANDIDACY_TIMEOUT_MS and
- * tried again after CANDIDACY_RETRY_DELAY_MS, so the process serves again on
- * its own once etcd is back.
+ * tried again after CANDIDACY_RETRY_DELAY_MS (doubling while they keep
+ * failing), so the process serves again on its own once etcd is back.
  */
 import { performance } from 'node:perf_hooks';
 import { encodeMessage, ErrorCode, MAX_MESSAGE_BYTES } from '@baton/core';
@@ -35,8 +35,14 @@ import { transports } from './transports.js';
 
 /** A candidacy that has not registered in etcd after this long is abandoned and tried again (etcd has no quorum, or is unreachable). */
 export const CANDIDACY_TIMEOUT_MS = 10_000;
-/** Wait this long before standing again after a candidacy failed or this process was deposed. */
+/**
+ * Wait this long before standing again after this process was deposed or a
+ * candidacy failed; each failure in a row doubles the wait, up to
+ * LAST_CANDIDACY_RETRY_DELAY_MS (an etcd without quorum is not asked, and
+ * the log not filled, twice a second for as long as it lasts).
+ */
 export const CANDIDACY_RETRY_DELAY_MS = 500;
+export const LAST_CANDIDACY_RETRY_DELAY_MS = 5_000;
 
 export interface GroupServerOptions {
   /** etcd client URLs, e.g. `http://10.0.0.1:2379`. */
@@ -67,6 +73,8 @@ export class GroupServer {
   private candidacyTimer: NodeJS.Timeout | undefined;
   /** Counts candidacies, so that callbacks of an abandoned one are ignored. */
   private generation = 0;
+  /** Candidacies that failed in a row (reset once one registers). */
+  private failures = 0;
   private stopped = false;
 
   constructor(private readonly options: GroupServerOptions) {
@@ -114,7 +122,8 @@ export class GroupServer {
   }
 
   private newFollower(): Coordinator {
-    return new Coordinator({ redirect: () => this.leaderAddress, logger: this.options.logger, defaultLeaseMs: this.options.coordinatorOptions.defaultLeaseMs });
+    // Never to itself: a deposed leader may still see its own address until etcd says otherwise.
+    return new Coordinator({ redirect: () => (this.leaderAddress === this.options.advertise ? undefined : this.leaderAddress), logger: this.options.logger, defaultLeaseMs: this.options.coordinatorOptions.defaultLeaseMs });
   }
 
   /** Stand as a new candidate. */
@@ -167,11 +176,12 @@ export class GroupServer {
       () => {
         if (!isCurrent()) return;
         clearTimeout(this.candidacyTimer);
+        this.failures = 0;
         this.options.logger.info({ event: 'candidate', durationMs: Math.round(performance.now() - started) }, 'standing as a candidate in the election');
       },
       (error: unknown) => {
         if (!isCurrent()) return;
-        this.options.logger.warn({ event: 'candidacy-failed', error: (error as Error).message }, `could not stand as a candidate (${(error as Error).message}); trying again`);
+        this.options.logger.warn({ event: 'candidacy-failed', error: (error as Error).message }, `could not stand as a candidate (${(error as Error).message}); trying again soon`);
         this.restart();
       },
     );
@@ -186,7 +196,9 @@ export class GroupServer {
     if (this.role === 'leader') this.serveAs(this.newFollower(), 'follower');
     void member?.close().catch(() => undefined);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.stand(), CANDIDACY_RETRY_DELAY_MS);
+    const delay = Math.min(LAST_CANDIDACY_RETRY_DELAY_MS, CANDIDACY_RETRY_DELAY_MS * 2 ** this.failures);
+    this.failures++;
+    this.retryTimer = setTimeout(() => this.stand(), delay);
   }
 
   /** New connections go to `coordinator`; the one before is closed with its connections. */
