@@ -141,9 +141,11 @@ export class GroupServer {
         if (!isCurrent()) return;
         this.serveAs(leader.coordinator, 'leader');
         const { sessions, records, fromSnapshot, durationMs } = leader.recovered;
+        const read = member.lastTakeOver;
+        const how = read === undefined ? '' : read.source === 'tail' ? `; read from this member's copy and ${read.tailBatches} new batch(es) in ${Math.round(read.readMs)} ms` : `; the whole log read from etcd in ${Math.round(read.readMs)} ms`;
         this.options.logger.info(
-          { event: 'leading', advertise: this.options.advertise, sessions, records, fromSnapshot, durationMs: Math.round(durationMs) },
-          `elected: leading the group with ${sessions} session(s) recovered from the group's log (${fromSnapshot ? 'a snapshot and ' : ''}${records} record(s)) in ${Math.round(durationMs)} ms`,
+          { event: 'leading', advertise: this.options.advertise, sessions, records, fromSnapshot, durationMs: Math.round(durationMs), logSource: read?.source, tailBatches: read?.tailBatches },
+          `elected: leading the group with ${sessions} session(s) recovered from the group's log (${fromSnapshot ? 'a snapshot and ' : ''}${records} record(s)) in ${Math.round(durationMs)} ms${how}`,
         );
         this.options.print(`Leading the group as ${this.options.advertise}`);
       },

@@ -96,7 +96,8 @@ export function batchKey(prefix: string, firstLsn: number): string {
   return `${prefix}log/${String(firstLsn).padStart(LSN_DIGITS, '0')}`;
 }
 
-function snapshotChunkPrefix(prefix: string, lsn: number): string {
+/** Where the chunks of the snapshot after `lsn` are kept. */
+export function snapshotChunkPrefix(prefix: string, lsn: number): string {
   return `${prefix}snapshot/${String(lsn).padStart(LSN_DIGITS, '0')}/`;
 }
 

@@ -8,3 +8,4 @@
 export * from './coordinator-election.js';
 export * from './etcd-log.js';
 export * from './group-member.js';
+export * from './log-follower.js';
