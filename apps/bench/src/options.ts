@@ -2,16 +2,18 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { repositoryRoot } from './paths.js';
 
-export const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'] as const;
+export const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'failover'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Every system a run can include; `baton`, `raw` and `redis` also name their whole family. */
-export const SYSTEM_CHOICES = ['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd', 'baton-durable-tcp', 'redis-fsync'] as const;
+export const SYSTEM_CHOICES = ['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd', 'baton-durable-tcp', 'redis-fsync', 'baton-group-tcp', 'etcd-cluster', 'etcd-fifo', 'etcd-txn'] as const;
 const FAMILIES: Record<string, readonly string[]> = {
   baton: ['baton-tcp', 'baton-zmq', 'baton-ws'],
   raw: ['raw-tcp', 'raw-zmq', 'raw-ws'],
   /** Every acknowledged change on disk before the reply: Baton's write-ahead log, Redis with appendfsync always, etcd. */
   durable: ['baton-durable-tcp', 'redis-fsync', 'etcd'],
+  /** On one 3-member etcd cluster: Baton's group of 3 coordinators, etcd3's lock, etcd's FIFO recipe, one etcd transaction. */
+  replicated: ['baton-group-tcp', 'etcd-cluster', 'etcd-fifo', 'etcd-txn'],
 };
 
 /** How much work each workload does. `--quick` and the full run differ only here. */
@@ -44,6 +46,8 @@ export interface WorkloadSizes {
   w6: { locks: number[]; cleanStopLocks: number; locksPerSession: number };
   /** O_DSYNC appends timed per W1 repetition for the durable floor. */
   durableWriteSamples: number;
+  /** Kills of the Baton group's leader (SIGKILL), each timed to the first grant by the next leader. */
+  failover: { kills: number };
 }
 
 export const FULL_SIZES: WorkloadSizes = {
@@ -56,6 +60,7 @@ export const FULL_SIZES: WorkloadSizes = {
   w5: { sessions: 1_000, locksPerSession: 1_000, leaseMs: 3_000, baselinePairs: 2_000 },
   w6: { locks: [1_000, 10_000, 100_000], cleanStopLocks: 100_000, locksPerSession: 100 },
   durableWriteSamples: 200,
+  failover: { kills: 10 },
 };
 
 export const QUICK_SIZES: WorkloadSizes = {
@@ -68,6 +73,7 @@ export const QUICK_SIZES: WorkloadSizes = {
   w5: { sessions: 100, locksPerSession: 100, leaseMs: 1_000, baselinePairs: 300 },
   w6: { locks: [1_000, 10_000], cleanStopLocks: 10_000, locksPerSession: 100 },
   durableWriteSamples: 100,
+  failover: { kills: 3 },
 };
 
 export interface BenchOptions {
@@ -135,9 +141,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         'bench/results/<timestamp>.json, .md (tables) and .svg (chart). Exits non-zero only when a correctness check fails.',
     )
     .option('--quick', 'a short run (< 20 s, one repetition, W4 scaled down): what CI runs', false)
-    .option('--systems <list>', `comma-separated: baton, raw, durable, ${SYSTEM_CHOICES.join(', ')}`, 'baton,raw,redis,etcd,durable')
+    .option('--systems <list>', `comma-separated: baton, raw, durable, replicated, ${SYSTEM_CHOICES.join(', ')}`, 'baton,raw,redis,etcd,durable,replicated')
     .option('--workloads <list>', `comma-separated: ${WORKLOADS.join(', ')}`, WORKLOADS.join(','))
     .option('--runs <n>', 'repetitions of each measurement (default 5, --quick 1)', positiveInteger)
+    .option('--kills <n>', 'failover: SIGKILLs of the Baton group\'s leader (default 10, --quick 3)', positiveInteger)
     .option('--redis-retry-ms <list>', "W3: Redis waiters' retry delays in ms (jitter ± half of it)", '2,200')
     .option('--seconds <s>', 'W2 and W3: seconds per measurement (default 2 and 3, --quick 0.2 and 0.4)', (value) => {
       const number = Number(value);
@@ -158,6 +165,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     systems: string;
     workloads: string;
     runs?: number;
+    kills?: number;
     redisRetryMs: string;
     seconds?: number;
     out?: string;
@@ -170,6 +178,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const base = options.quick ? QUICK_SIZES : FULL_SIZES;
   const sizes: WorkloadSizes = structuredClone(base);
   if (options.runs !== undefined) sizes.repetitions = options.runs;
+  if (options.kills !== undefined) sizes.failover.kills = options.kills;
   if (options.seconds !== undefined) {
     sizes.w2.durationMs = options.seconds * 1000;
     sizes.w3.durationMs = options.seconds * 1000;

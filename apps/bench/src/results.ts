@@ -201,11 +201,34 @@ export interface W6Results {
   runs: RecoveryRun[];
 }
 
+/** One SIGKILL of the Baton group's leader. */
+export interface FailoverRun {
+  kill: number;
+  /** The killed leader's and the next leader's addresses. */
+  from: string;
+  to: string;
+  /** From the SIGKILL to the next leader's `Leading the group as` line, ms. */
+  electedMs: number;
+  /** From the SIGKILL to the first grant by the next leader (a fresh client's acquire resolving), ms. */
+  firstGrantMs: number;
+}
+
+/** Failover of the Baton group (issue 12): SIGKILL of the leader, `kills` times, each timed to the first grant by the next leader. */
+export interface FailoverResults {
+  system: string;
+  kills: number;
+  electionLeaseSeconds: number;
+  /** Over the kills: median, min, max. */
+  firstGrantMs: Summary;
+  electedMs: Summary;
+  runs: FailoverRun[];
+}
+
 export type TargetDirection = 'at-most' | 'at-least';
 
 export interface TargetResult {
   id: string;
-  workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+  workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'failover';
   /** What is compared, e.g. "W1 tcp: Baton / raw echo (µs per pair)". */
   label: string;
   /** The same, short enough for the chart. */
@@ -244,6 +267,7 @@ export interface BenchResults {
   w4?: W4Results;
   w5?: W5Results;
   w6?: W6Results;
+  failover?: FailoverResults;
   targets: TargetResult[];
   checks: CorrectnessCheck[];
 }

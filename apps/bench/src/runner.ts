@@ -21,12 +21,15 @@ import type {
   W4Results,
   W5Results,
   W6Results,
+  FailoverResults,
+  FailoverRun,
 } from './results.js';
 import { RESULTS_FORMAT_VERSION } from './results.js';
 import { BatonServer } from './servers/baton-server.js';
 import type { MemorySample } from './servers/baton-server.js';
 import { EchoServer } from './servers/echo-server.js';
-import { EtcdServer, etcdVersion } from './servers/etcd-server.js';
+import { EtcdCluster, EtcdServer, etcdVersion } from './servers/etcd-server.js';
+import { BatonGroup, GROUP_ELECTION_LEASE_SECONDS } from './servers/baton-group.js';
 import { stopAll } from './servers/managed-process.js';
 import { allCpus, latencyCpu, pinProcesses } from './servers/cpu-affinity.js';
 import { processCpuUs } from './servers/process-cpu.js';
@@ -34,7 +37,8 @@ import { measureDurableWrite } from './servers/durable-write.js';
 import type { DurableWriteMeasurement } from './servers/durable-write.js';
 import { RedisServer, redisVersion } from './servers/redis-server.js';
 import { formatNumber, summarize, summarizeLatencies } from './statistics.js';
-import { DURABLE_SYSTEMS, describeSystem, redisRetrySystem } from './systems/system-ids.js';
+import { DURABLE_SYSTEMS, PROBE_SYSTEMS, REPLICATED_SYSTEMS, REPLICATED_WAITING_SYSTEMS, describeSystem, isReplicated, redisRetrySystem } from './systems/system-ids.js';
+import { openBatonClient } from './systems/baton-client.js';
 import type { SystemTarget } from './systems/system-target.js';
 import { evaluateChecks, evaluateTargets } from './targets.js';
 import { BenchWorker } from './worker/worker-pool.js';
@@ -68,10 +72,31 @@ export async function cpuBusyShare(ms: number): Promise<number | undefined> {
   return 1 - (after.idle - before.idle) / (after.total - before.total);
 }
 
-/** A system that can be measured: where its server is, and that server's pid (for CPU time). */
+/**
+ * A system that can be measured: where its server is, and that server's pid
+ * (for CPU time); a replicated system names every process it runs on in
+ * `pids` (its CPU time is theirs together, and W1 pins them all).
+ */
 interface Available {
   target: SystemTarget;
   pid: number | undefined;
+  pids?: number[];
+}
+
+/** Every server process of a system. */
+function serverPids(entry: Available): number[] {
+  return entry.pids ?? (entry.pid === undefined ? [] : [entry.pid]);
+}
+
+/** CPU time of all of a system's server processes together, µs; undefined when one cannot be read. */
+function systemCpuUs(entry: Available): number | undefined {
+  let total = 0;
+  for (const pid of serverPids(entry)) {
+    const used = processCpuUs(pid);
+    if (used === undefined) return undefined;
+    total += used;
+  }
+  return serverPids(entry).length === 0 ? undefined : total;
 }
 
 interface Context {
@@ -81,6 +106,9 @@ interface Context {
   available: Map<string, Available>;
   workers: BenchWorker[];
   errors: MeasurementError[];
+  /** The replicated systems' etcd cluster and Baton group, while they run. */
+  cluster?: EtcdCluster;
+  group?: BatonGroup;
 }
 
 /** Run what `options` asks for and return the results (the caller writes them). */
@@ -119,6 +147,15 @@ export async function runBench(options: BenchOptions, log: Log, command: string)
     if (options.workloads.includes('w1')) results.w1 = await runW1(context);
     if (options.workloads.includes('w2')) results.w2 = await runW2(context);
     if (options.workloads.includes('w3')) results.w3 = await runW3(context);
+    if (options.workloads.includes('failover') && context.group) {
+      results.failover = await runFailover(context).catch((error: unknown) => {
+        errors.push({ workload: 'failover', system: 'baton-group-tcp', repetition: 0, message: messageOf(error) });
+        log(`failover failed: ${messageOf(error)}`);
+        return undefined;
+      });
+    }
+    // The cluster and the group are done with: their heartbeats and watches should not run beside W4–W6.
+    await stopReplicated(context);
     if (options.workloads.includes('w4')) {
       if (context.available.has('baton-tcp') || wantsMemoryBaton(options)) {
         results.w4 = await runW4(context).catch((error: unknown) => {
@@ -176,7 +213,7 @@ async function describeMachine(): Promise<MachineInfo> {
 
 /** Baton in memory mode (the W1–W5 server) is in the run: baton-tcp, -zmq or -ws. */
 function wantsMemoryBaton(options: BenchOptions): boolean {
-  return options.systems.some((system) => describeSystem(system).family === 'baton' && !describeSystem(system).durable);
+  return options.systems.some((system) => describeSystem(system).family === 'baton' && !describeSystem(system).durable && !describeSystem(system).replicated);
 }
 
 function messageOf(error: unknown): string {
@@ -187,7 +224,7 @@ function messageOf(error: unknown): string {
 
 async function startEverything(context: Context, machine: MachineInfo, skipped: SkippedSystem[], stoppers: (() => Promise<void>)[]): Promise<void> {
   const { options, temporaryDirectory, available } = context;
-  const wants = (family: string) => options.systems.some((system) => describeSystem(system).family === family && !describeSystem(system).durable);
+  const wants = (family: string) => options.systems.some((system) => describeSystem(system).family === family && !describeSystem(system).durable && !describeSystem(system).replicated);
   const needsTwoWorkers = options.workloads.includes('w2') || options.workloads.includes('w4');
   const workerFlags = options.profileDirectory ? ['--cpu-prof', '--cpu-prof-dir', options.profileDirectory] : [];
   const workerStarts = [BenchWorker.start('worker-1', workerFlags), ...(needsTwoWorkers ? [BenchWorker.start('worker-2', workerFlags)] : [])];
@@ -212,12 +249,25 @@ async function startEverything(context: Context, machine: MachineInfo, skipped: 
     if (machine.peers.etcd) etcdStart = EtcdServer.start(temporaryDirectory);
     else skipped.push({ system: 'etcd', reason: 'etcd is not installed (run `pnpm bench:setup`, which installs Debian\'s etcd-server)' });
   }
-  const [baton, echo, redis, etcd, redisFsync, durable, ...workers] = await Promise.allSettled([batonStart, echoStart, redisStart, etcdStart, redisFsyncStart, durableStart, ...workerStarts]);
+  const replicated = options.systems.filter(isReplicated);
+  let clusterStart: Promise<EtcdCluster> | undefined;
+  if (replicated.length > 0) {
+    if (machine.peers.etcd) clusterStart = EtcdCluster.start(temporaryDirectory);
+    else for (const system of replicated) skipped.push({ system, reason: 'etcd is not installed (run `pnpm bench:setup`, which installs Debian\'s etcd-server)' });
+  }
+  // The group needs the cluster; a cluster that does not start is reported once, below.
+  const groupStart = clusterStart && options.systems.includes('baton-group-tcp')
+    ? clusterStart.then(
+        (cluster) => BatonGroup.start({ cwd: temporaryDirectory, etcd: cluster.endpoints, cpuProfileDirectory: options.profileDirectory }),
+        () => undefined,
+      )
+    : undefined;
+  const [baton, echo, redis, etcd, redisFsync, durable, cluster, group, ...workers] = await Promise.allSettled([batonStart, echoStart, redisStart, etcdStart, redisFsyncStart, durableStart, clusterStart, groupStart, ...workerStarts]);
   for (const worker of workers) if (worker.status === 'fulfilled' && worker.value) context.workers.push(worker.value);
   const stopper = (settled: PromiseSettledResult<{ stop(): Promise<void> } | undefined>) => {
     if (settled.status === 'fulfilled' && settled.value) stoppers.push(() => settled.value!.stop());
   };
-  [baton, echo, redis, etcd, redisFsync, durable].forEach((settled) => stopper(settled));
+  [baton, echo, redis, etcd, redisFsync, durable, cluster, group].forEach((settled) => stopper(settled));
   const failedWorker = workers.find((worker) => worker.status === 'rejected');
   if (failedWorker) throw new Error(`a benchmark worker did not start: ${messageOf(failedWorker.reason)}`);
   // Baton and the echo servers are ours: failing to start them is a failure, not a skip.
@@ -250,7 +300,28 @@ async function startEverything(context: Context, machine: MachineInfo, skipped: 
     available.set('redis-fsync', { target: { kind: 'redis', host: '127.0.0.1', port: redisFsync.value.port, retryDelayMs: 2, retryJitterMs: 1, ttlMs: 10_000 }, pid: redisFsync.value.process.pid });
   }
   if (etcd.status === 'rejected') skipped.push({ system: 'etcd', reason: `etcd did not start: ${messageOf(etcd.reason)}` });
-  else if (etcd.value) available.set('etcd', { target: { kind: 'etcd', endpoint: etcd.value.endpoint }, pid: etcd.value.process.pid });
+  else if (etcd.value) available.set('etcd', { target: { kind: 'etcd', endpoints: [etcd.value.endpoint] }, pid: etcd.value.process.pid });
+  if (cluster.status === 'rejected') {
+    for (const system of replicated) skipped.push({ system, reason: `the 3-member etcd cluster did not start: ${messageOf(cluster.reason)}` });
+  } else if (cluster.value) {
+    context.cluster = cluster.value;
+    const endpoints = cluster.value.endpoints;
+    const pids = cluster.value.pids;
+    available.set('etcd-cluster', { target: { kind: 'etcd', endpoints }, pid: pids[0], pids });
+    available.set('etcd-fifo', { target: { kind: 'etcd-fifo', endpoints }, pid: pids[0], pids });
+    available.set('etcd-txn', { target: { kind: 'etcd-txn', endpoints }, pid: pids[0], pids });
+    // The group is ours: failing to start it is a failed measurement, not a skip; the other systems still run.
+    if (group.status === 'rejected') {
+      context.errors.push({ workload: 'start', system: 'baton-group-tcp', repetition: 0, message: `the Baton group did not start: ${messageOf(group.reason)}` });
+      context.log(`the Baton group did not start: ${messageOf(group.reason)}`);
+    } else if (group.value) {
+      context.group = group.value;
+      const leader = await group.value.leader();
+      if (options.profileDirectory) context.log(`Baton group pids ${group.value.pids.join(', ')}: their profiles are CPU.*.<pid>.0.*.cpuprofile in ${options.profileDirectory}`);
+      context.log(`Baton group of ${group.value.urls.length} on the etcd cluster: the leader is ${leader.url}`);
+      available.set('baton-group-tcp', { target: { kind: 'baton', transport: 'tcp', url: leader.url }, pid: group.value.pids[leader.index], pids: [...group.value.pids, ...pids] });
+    }
+  }
   // Keep only what was asked for.
   for (const system of [...available.keys()]) if (!options.systems.includes(system)) available.delete(system);
 }
@@ -294,7 +365,7 @@ async function warmUp(context: Context): Promise<void> {
       });
       await sequential.run();
       await sequential.dispose();
-      if (quick) return;
+      if (quick || (PROBE_SYSTEMS as readonly string[]).includes(system)) return;
       const throughput = await worker(context, 0).prepare<ThroughputResult>({
         kind: 'throughput', target, clients: sizes.w2.clients, resourcePrefix: `warmup-${system}-`, warmupMs: 0, durationMs: sizes.warmupMs,
       });
@@ -319,7 +390,7 @@ async function runW1(context: Context): Promise<W1Results> {
   const runs = new Map<string, SequentialResult[]>(systems.map((system) => [system, []]));
   const blockMs = w1Sizes.maxMs / w1Sizes.blocks;
   const blockPairs = Math.ceil(w1Sizes.maxPairs / w1Sizes.blocks);
-  const pids = [...new Set([...context.available.values()].map((entry) => entry.pid)), worker(context, 0).pid];
+  const pids = [...new Set([...context.available.values()].flatMap(serverPids)), worker(context, 0).pid];
   const placement = await pinForLatency(context, pids);
   const durableWrites: DurableWriteMeasurement[] = [];
   try {
@@ -422,7 +493,8 @@ async function measureW1(
 async function runW2(context: Context): Promise<W2Results> {
   const { sizes } = context.options;
   const w2Sizes = sizes.w2;
-  const systems = [...context.available.keys()];
+  // The transaction probe is no lock: W1 only.
+  const systems = [...context.available.keys()].filter((system) => !(PROBE_SYSTEMS as readonly string[]).includes(system));
   const variants = context.workers.length >= 2 ? [1, 2] : [1];
   const blockMs = w2Sizes.durationMs / w2Sizes.blocks;
   type Run = { pairsPerSecond: number; serverCpuUsPerPair?: number; clientCpuUsPerPair: number };
@@ -458,12 +530,12 @@ async function runW2(context: Context): Promise<W2Results> {
         }
         for (let block = 0; block < w2Sizes.blocks; block++) {
           for (const system of rotation([...jobs.keys()], repetition + block)) {
-            const { pid } = context.available.get(system)!;
+            const entry = context.available.get(system)!;
             const tally = tallies.get(system)!;
             const done = await attempt(context, label, system, repetition, async () => {
-              const cpuBefore = processCpuUs(pid);
+              const cpuBefore = systemCpuUs(entry);
               const results = await Promise.all(jobs.get(system)!.map((job) => job.run({ action: 'block', ms: blockMs })));
-              const cpuAfter = processCpuUs(pid);
+              const cpuAfter = systemCpuUs(entry);
               for (const result of results) {
                 tally.pairs += result.pairs;
                 tally.clientCpuUs += result.clientCpuUs;
@@ -519,7 +591,8 @@ async function runW2(context: Context): Promise<W2Results> {
 async function runW3(context: Context): Promise<W3Results> {
   const { sizes, redisRetryMs } = context.options;
   const entries: { system: string; target: SystemTarget; retryDelayMs?: number; retryJitterMs?: number }[] = [];
-  for (const system of ['baton-tcp', 'baton-zmq', 'baton-ws']) {
+  // The replicated locks that wait (Baton's group, etcd's FIFO recipe) hand over too, and their counter is the mutual exclusion check.
+  for (const system of ['baton-tcp', 'baton-zmq', 'baton-ws', ...REPLICATED_WAITING_SYSTEMS]) {
     const available = context.available.get(system);
     if (available) entries.push({ system, target: available.target });
   }
@@ -580,6 +653,86 @@ async function runW3(context: Context): Promise<W3Results> {
     };
   }
   return w3;
+}
+
+// ---- failover ----
+
+/**
+ * Failover of the Baton group: `kills` times, SIGKILL the leader and time,
+ * from the kill, (1) the next leader's `Leading the group as` line and (2)
+ * the first grant by it: a fresh client (the real SDK) connects to the
+ * address that line names and acquires a fresh resource. The killed member
+ * is started again (it follows) before the next kill, so every kill meets a
+ * group of three. No other client runs meanwhile.
+ */
+async function runFailover(context: Context): Promise<FailoverResults> {
+  const group = context.group!;
+  const kills = context.options.sizes.failover.kills;
+  const runs: FailoverRun[] = [];
+  for (let kill = 1; kill <= kills; kill++) {
+    const before = await group.leader();
+    // The leader serves before it is killed: one grant by it first.
+    await grantOnce(group, before.index, `failover-before-${kill}`, 15_000);
+    const { killedAt, index } = await group.killLeader();
+    const next = await group.nextLeader(30_000, index);
+    const electedMs = performance.now() - killedAt;
+    const grantedAt = await grantOnce(group, next, `failover-${kill}`, 30_000);
+    const run: FailoverRun = { kill, from: before.url, to: group.urls[next]!, electedMs, firstGrantMs: grantedAt - killedAt };
+    runs.push(run);
+    context.log(`failover ${kill}/${kills}: killed ${run.from}; ${run.to} leads after ${formatNumber(electedMs, 0)} ms and grants after ${formatNumber(run.firstGrantMs, 0)} ms`);
+    await group.restart(index);
+  }
+  // W1–W3 clients of later runs (none now) would go to the current leader.
+  const leader = await group.leader();
+  const entry = context.available.get('baton-group-tcp');
+  if (entry && entry.target.kind === 'baton') entry.target = { ...entry.target, url: leader.url };
+  return {
+    system: 'baton-group-tcp',
+    kills,
+    electionLeaseSeconds: GROUP_ELECTION_LEASE_SECONDS,
+    firstGrantMs: summarize(runs.map((run) => run.firstGrantMs)),
+    electedMs: summarize(runs.map((run) => run.electedMs)),
+    runs,
+  };
+}
+
+/**
+ * Connect to member `index` of the group, acquire `resource` and release it;
+ * resolves with the moment the grant arrived. A member that answers
+ * NOT_LEADER (it was deposed again meanwhile) or is not reachable yet is
+ * asked again, the current leader first, until `timeoutMs`.
+ */
+async function grantOnce(group: BatonGroup, index: number, resource: string, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  let url = group.urls[index]!;
+  for (;;) {
+    try {
+      const client = await openBatonClient({ kind: 'baton', transport: 'tcp', url }, `failover-probe`);
+      try {
+        const lock = await client.acquire(resource);
+        const grantedAt = performance.now();
+        await lock.release();
+        return grantedAt;
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    } catch (error) {
+      if (performance.now() > deadline) throw new Error(`no grant by the group within ${timeoutMs} ms (last asked ${url}): ${messageOf(error)}`, { cause: error });
+      // A short pause, then the leader as the group's output says it now.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      url = (await group.leader(Math.max(1, deadline - performance.now()))).url;
+    }
+  }
+}
+
+/** Stop the Baton group and the etcd cluster once no workload needs them (the final cleanup stops them too, whatever happens). */
+async function stopReplicated(context: Context): Promise<void> {
+  if (!context.cluster && !context.group) return;
+  await context.group?.stop();
+  await context.cluster?.stop();
+  context.group = undefined;
+  context.cluster = undefined;
+  for (const system of REPLICATED_SYSTEMS) context.available.delete(system);
 }
 
 // ---- W4 ----

@@ -62,7 +62,25 @@ const SHORT_LABELS: Record<string, string> = {
   'w2-1p-durable-vs-redis-fsync': 'W2 durable pairs/s ÷ Redis fsync (1 proc)',
   'w2-2p-durable-vs-etcd': 'W2 durable pairs/s ÷ etcd (2 procs)',
   'w2-2p-durable-vs-redis-fsync': 'W2 durable pairs/s ÷ Redis fsync (2 procs)',
+  'w1-group-vs-txn': 'W1 group latency ÷ two etcd txns',
+  'w1-group-acquire-vs-txn': 'W1 group acquire ÷ one etcd txn',
+  'w2-1p-group-vs-etcd-cluster': 'W2 group pairs/s ÷ etcd×3 lock (1 proc)',
+  'w2-2p-group-vs-etcd-cluster': 'W2 group pairs/s ÷ etcd×3 lock (2 procs)',
 };
+
+/**
+ * Issue 12: Baton's group, each state change committed in etcd before its
+ * reply, within this factor of one etcd transaction's round trip per change.
+ */
+export const REPLICATED_TXN_GOAL = 1.3;
+
+/** Issue 12: Baton's group in W2 at least this many times etcd's own lock on the same cluster. */
+export const REPLICATED_W2_GOAL = 10;
+
+/** The same per-repetition values times `factor`. */
+function scaled(summary: Summary | undefined, factor: number): Summary | undefined {
+  return summary ? summarize(summary.runs.map((value) => value * factor)) : undefined;
+}
 
 /** Issue 11: durable Baton's W1 pair within this factor of two O_DSYNC appends (its physical floor). */
 export const DURABLE_FLOOR_GOAL = 1.3;
@@ -100,6 +118,14 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
         target('w1-durable-vs-etcd', 'W1', 'W1 durable tcp: Baton ÷ etcd (µs per pair)', 1.0, 'at-most', ratio(durable, w1?.etcd?.pairMedianUs), notMeasured('baton-durable-tcp or etcd')),
       );
     }
+    const group = w1?.['baton-group-tcp'];
+    const txn = w1?.['etcd-txn']?.pairMedianUs;
+    if (group || txn) {
+      targets.push(
+        target('w1-group-vs-txn', 'W1', 'W1 group of 3 on etcd ×3: Baton’s acquire + release ÷ two etcd transactions, one per change (µs per pair)', REPLICATED_TXN_GOAL, 'at-most', ratio(group?.pairMedianUs, scaled(txn, 2)), notMeasured('baton-group-tcp or etcd-txn')),
+        target('w1-group-acquire-vs-txn', 'W1', 'W1 group of 3 on etcd ×3: Baton’s acquire alone ÷ one etcd transaction (µs)', REPLICATED_TXN_GOAL, 'at-most', ratio(group?.acquireMedianUs, txn), notMeasured('baton-group-tcp or etcd-txn')),
+      );
+    }
   }
 
   for (const variant of results.w2?.variants ?? []) {
@@ -111,6 +137,12 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       target(`w2-${variant.processes}p-tcp-vs-etcd`, 'W2', `W2 tcp, ${name}: Baton ÷ etcd (pairs/s)`, 20, 'at-least', ratio(baton, systems.etcd?.pairsPerSecond), notMeasured('baton-tcp or etcd')),
       target(`w2-${variant.processes}p-tcp-vs-raw`, 'W2', `W2 tcp, ${name}: Baton ÷ raw echo limit (pairs/s)`, 0.8, 'at-least', ratio(baton, systems['raw-tcp']?.pairsPerSecond), notMeasured('baton-tcp or raw-tcp')),
     );
+    const group = systems['baton-group-tcp']?.pairsPerSecond;
+    if (group || systems['etcd-cluster']) {
+      targets.push(
+        target(`w2-${variant.processes}p-group-vs-etcd-cluster`, 'W2', `W2 group of 3 on etcd ×3, ${name}: Baton ÷ etcd3’s lock on the same cluster (pairs/s)`, REPLICATED_W2_GOAL, 'at-least', ratio(group, systems['etcd-cluster']?.pairsPerSecond), notMeasured('baton-group-tcp or etcd-cluster')),
+      );
+    }
     const durable = systems['baton-durable-tcp']?.pairsPerSecond;
     if (durable || systems['redis-fsync']) {
       targets.push(

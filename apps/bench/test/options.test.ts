@@ -4,8 +4,9 @@ import { FULL_SIZES, parseOptions, QUICK_SIZES, resolveSystems, resolveWorkloads
 describe('options', () => {
   it('runs everything, five times, by default', () => {
     const options = parseOptions([]);
-    expect(options.systems).toEqual(['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd', 'baton-durable-tcp', 'redis-fsync']);
-    expect(options.workloads).toEqual(['w1', 'w2', 'w3', 'w4', 'w5', 'w6']);
+    expect(options.systems).toEqual(['baton-tcp', 'baton-zmq', 'baton-ws', 'raw-tcp', 'raw-zmq', 'raw-ws', 'redis', 'etcd', 'baton-durable-tcp', 'redis-fsync', 'baton-group-tcp', 'etcd-cluster', 'etcd-fifo', 'etcd-txn']);
+    expect(options.workloads).toEqual(['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'failover']);
+    expect(options.sizes.failover.kills).toBe(10);
     expect(options.sizes.repetitions).toBe(5);
     expect(options.redisRetryMs).toEqual([2, 200]);
     expect(options.outDirectory).toMatch(/bench\/results$/);
@@ -25,6 +26,7 @@ describe('options', () => {
     expect(resolveSystems(['redis', 'baton'])).toEqual(['baton-tcp', 'baton-zmq', 'baton-ws', 'redis']);
     expect(resolveSystems(['raw-zmq', 'baton-tcp'])).toEqual(['baton-tcp', 'raw-zmq']);
     expect(() => resolveSystems(['mysql'])).toThrow(/unknown system "mysql"/);
+    expect(resolveSystems(['replicated'])).toEqual(['baton-group-tcp', 'etcd-cluster', 'etcd-fifo', 'etcd-txn']);
   });
 
   it('picks workloads and refuses unknown ones', () => {
@@ -38,6 +40,8 @@ describe('options', () => {
     expect(options.sizes.w2.durationMs).toBe(1500);
     expect(options.sizes.w3.durationMs).toBe(1500);
     expect(options.redisRetryMs).toEqual([5]);
+    expect(parseOptions(['--quick', '--kills', '5']).sizes.failover.kills).toBe(5);
+    expect(QUICK_SIZES.failover.kills).toBe(3);
     expect(FULL_SIZES.w2.durationMs).toBe(2000);
   });
 

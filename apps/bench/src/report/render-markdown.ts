@@ -2,7 +2,7 @@ import { markdownTable } from 'markdown-table';
 import type { BenchResults, TargetResult } from '../results.js';
 import type { Summary } from '../statistics.js';
 import { formatNumber, formatSummary, pairedRatios } from '../statistics.js';
-import { DURABLE_SYSTEMS, describeSystem, systemLabel } from '../systems/system-ids.js';
+import { DURABLE_SYSTEMS, PROBE_SYSTEMS, describeSystem, isReplicated, systemLabel } from '../systems/system-ids.js';
 
 const ALIGN_FIRST_LEFT = (columns: number) => ['l', ...Array.from({ length: columns - 1 }, () => 'r')];
 
@@ -109,6 +109,9 @@ export function renderMarkdown(results: BenchResults): string {
     const rows = [['system', 'median µs', 'p99 µs', 'acquire alone, median µs', '÷ raw limit of its wire']];
     const floor = results.w1.durableWrite;
     if (floor) rows[0]!.push('÷ two fsyncs');
+    const txn = systems['etcd-txn']?.pairMedianUs;
+    const twoTxns = txn ? { ...txn, runs: txn.runs.map((value) => value * 2) } : undefined;
+    if (twoTxns) rows[0]!.push('÷ two etcd ×3 txns');
     for (const [system, result] of Object.entries(systems)) {
       const raw = rawCounterpart(system);
       const row = [
@@ -119,15 +122,23 @@ export function renderMarkdown(results: BenchResults): string {
         raw ? ratioText(pairedRatio(result.pairMedianUs, systems[raw]?.pairMedianUs)) : '1 (the limit)',
       ];
       if (floor) row.push(isDurable(system) ? ratioText(pairedRatio(result.pairMedianUs, floor.twoFsyncsUs)) : '–');
+      if (twoTxns) row.push(isReplicated(system) && !(PROBE_SYSTEMS as readonly string[]).includes(system) ? ratioText(pairedRatio(result.pairMedianUs, twoTxns)) : system === 'etcd-txn' ? '0.5 (one txn)' : '–');
       rows.push(row);
     }
-    if (floor) rows.push([DURABLE_FLOOR_LABEL, formatSummary(floor.twoFsyncsUs, 0), '–', formatSummary({ ...floor.medianMs, median: floor.medianMs.median * 1000, min: floor.medianMs.min * 1000, max: floor.medianMs.max * 1000 }, 0), '–', '1 (the durable limit)']);
+    if (floor) rows.push([DURABLE_FLOOR_LABEL, formatSummary(floor.twoFsyncsUs, 0), '–', formatSummary({ ...floor.medianMs, median: floor.medianMs.median * 1000, min: floor.medianMs.min * 1000, max: floor.medianMs.max * 1000 }, 0), '–', '1 (the durable limit)', ...(twoTxns ? ['–'] : [])]);
     lines.push(table(rows));
     lines.push('');
     if (floor) {
       lines.push(
         `Two fsyncs: in each repetition, ${formatNumber(floor.samples, 0)} small O_DSYNC appends to a file in the run's temp dir (the disk the logs are on), timed by \`measureDurableWrite\` of @baton/server the way the write-ahead log writes; its "acquire alone" column is one append (median ${formatNumber(floor.medianMs.median * 1000, 0)} µs; fastest ${formatNumber(floor.minimumMs.median * 1000, 0)} µs, slowest ${formatNumber(floor.maximumMs.median * 1000, 0)} µs, medians over the repetitions). ` +
           'A durable acquire + release is two state changes, each on disk before its reply, so no durable lock can pair faster: the durable systems (Baton with its write-ahead log, Redis with appendfsync always, etcd) are measured against it.',
+      );
+      lines.push('');
+    }
+    if (txn) {
+      lines.push(
+        'Replicated systems (Baton’s group of 3 coordinators, etcd3’s lock, etcd’s FIFO recipe) all run on one 3-member etcd cluster of this run. "One etcd ×3 transaction" is no lock: its acquire is ONE transaction on that cluster — a compare on a fence key’s create revision and on a new key’s absence, and a put of the new key, the transaction Baton’s group log commits per batch — and its release does nothing, so its row is one transaction’s round trip. ' +
+          'An acquire + release is two state changes, each committed in etcd before its reply, so a replicated lock pairs no faster than two of them: the last column.',
       );
       lines.push('');
     }
@@ -163,7 +174,7 @@ export function renderMarkdown(results: BenchResults): string {
     }
     lines.push(table(rows));
     lines.push('');
-    lines.push('CPU columns: the first variant (one client process); server CPU from /proc/<pid>/stat, 10 ms resolution.');
+    lines.push('CPU columns: the first variant (one client process); server CPU from /proc/<pid>/stat, 10 ms resolution. For the replicated systems it is every process the system runs on together: the 3 etcd members, and for Baton’s group also its 3 lock-servers.');
     lines.push('');
   }
 
@@ -192,7 +203,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push('');
     lines.push('A hand-off is an acquisition by another client than the previous holder (the counter file records who wrote it last); a Redis client that takes the lock again right after releasing it, while the others sleep between retries, counts as an acquisition but hands nothing off.');
     lines.push('');
-    lines.push('Redis waiters retry like node-redlock: `SET key token NX PX 10000`, and after a refusal wait the retry delay ± a uniform jitter of half of it (node-redlock’s defaults are 200 ± 100 ms), with no retry limit; release is the compare-and-delete Lua script. etcd is not in W3: the `etcd3` client’s lock does not wait (acquire fails when the key exists), so a waiter there would be the same polling loop.');
+    lines.push('Redis waiters retry like node-redlock: `SET key token NX PX 10000`, and after a refusal wait the retry delay ± a uniform jitter of half of it (node-redlock’s defaults are 200 ± 100 ms), with no retry limit; release is the compare-and-delete Lua script. etcd’s lease lock (`etcd3`’s `lock()`) is not in W3: it does not wait (acquire fails when the key exists), so a waiter there would be the same polling loop; etcd’s FIFO recipe waits, in the order of its keys’ create revisions, and is in W3 on the 3-member cluster beside Baton’s group.');
     lines.push('');
   }
 
@@ -265,6 +276,24 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push('');
     lines.push(
       `A lock-server with \`--durability fsync\` on a fresh data dir; the locks are taken over raw pipelined tcp connections (100 per session); the server is killed (SIGKILL) or stopped (SIGTERM, which writes a snapshot) and started again on the same data dir. Recovery ms is the server's own \`durationMs\` in its \`recovered\` log line; spawn to listening adds Node's start-up and binding (${formatNumber(w6.emptyStartMs, 0)} ms with an empty data dir). One run each.`,
+    );
+    lines.push('');
+  }
+
+  if (results.failover) {
+    const failover = results.failover;
+    lines.push(`## Failover: Baton’s group of 3 on etcd ×3, the leader killed (SIGKILL) ${failover.kills} times`);
+    lines.push('');
+    lines.push(
+      table([
+        ['measure', 'median (min–max) ms'],
+        ['from the SIGKILL to the first grant by the next leader', formatSummary(failover.firstGrantMs, 0)],
+        ['from the SIGKILL to the next leader’s `Leading the group` line', formatSummary(failover.electedMs, 0)],
+      ]),
+    );
+    lines.push('');
+    lines.push(
+      `Election lease ${failover.electionLeaseSeconds} s (\`--election-lease-s\`): the killed leader’s etcd lease has to end before another member is elected, so a failover takes up to about a lease. The first grant: a fresh client (the real SDK) connects to the address the new leader printed and acquires a fresh resource; no other client runs meanwhile. The killed member is started again, as a follower, before the next kill. Every kill: ${failover.runs.map((run) => formatNumber(run.firstGrantMs, 0)).join(', ')} ms.`,
     );
     lines.push('');
   }

@@ -39,6 +39,7 @@ export class ManagedProcess {
   private readonly recent: string[] = [];
   private readonly watchers: { pattern: RegExp; resolve: (match: RegExpExecArray) => void; reject: (error: Error) => void }[] = [];
   private hasExited = false;
+  private readonly lineListeners: ((line: string) => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -123,6 +124,11 @@ export class ManagedProcess {
     });
   }
 
+  /** Call `listener` with every line printed from now on (stdout and stderr). */
+  onLine(listener: (line: string) => void): void {
+    this.lineListeners.push(listener);
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   async stop(graceMs = 3_000): Promise<void> {
     if (this.hasExited) return;
@@ -140,6 +146,7 @@ export class ManagedProcess {
   private receive(line: string): void {
     this.recent.push(line);
     if (this.recent.length > 200) this.recent.splice(0, this.recent.length - 200);
+    for (const listener of this.lineListeners) listener(line);
     for (const watcher of [...this.watchers]) {
       const match = watcher.pattern.exec(line);
       if (match) {

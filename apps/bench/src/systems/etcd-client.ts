@@ -12,7 +12,7 @@ export const ETCD_LOCK_TTL_SECONDS = 10;
  * so the benchmark uses etcd only where nobody contends (W1, W2).
  */
 export async function openEtcdClient(target: EtcdTarget, _name: string): Promise<LockClient> {
-  const client = new Etcd3({ hosts: target.endpoint });
+  const client = new Etcd3({ hosts: target.endpoints });
   // Open the channel now, so the first measured acquire does not pay for it.
   await client.get('bench-warmup').string();
   return {

@@ -1,6 +1,7 @@
 import type { SystemTarget } from './system-target.js';
 import { openBatonClient } from './baton-client.js';
 import { openEtcdClient } from './etcd-client.js';
+import { openEtcdFifoClient, openEtcdTxnClient } from './etcd-fifo-client.js';
 import { openRawEchoClient } from './raw-echo-client.js';
 import { openRedisClient } from './redis-client.js';
 
@@ -30,5 +31,9 @@ export function openLockClient(target: SystemTarget, name: string): Promise<Lock
       return openRedisClient(target, name);
     case 'etcd':
       return openEtcdClient(target, name);
+    case 'etcd-fifo':
+      return openEtcdFifoClient(target, name);
+    case 'etcd-txn':
+      return openEtcdTxnClient(target, name);
   }
 }

@@ -43,7 +43,29 @@ export interface RedisTarget {
 /** etcd 3 through the `etcd3` npm client's `lock(name).acquire()/release()`. */
 export interface EtcdTarget {
   kind: 'etcd';
-  endpoint: string;
+  /** Client URLs: one for the single member, every member's for the cluster (the client spreads its calls over them). */
+  endpoints: string[];
 }
 
-export type SystemTarget = BatonTarget | RawEchoTarget | RedisTarget | EtcdTarget;
+/**
+ * etcd's revision-ordered FIFO lock (Go's `concurrency.Mutex`), on the
+ * `etcd3` client: one lease per client (its session), a key
+ * `<resource>/<lease>` per request, and a wait for the deletion of every key
+ * of the resource with a lower create revision.
+ */
+export interface EtcdFifoTarget {
+  kind: 'etcd-fifo';
+  endpoints: string[];
+}
+
+/**
+ * Not a lock: one etcd transaction per "acquire" (a compare on a key's create
+ * revision and a put, as Baton's group log commits a batch), and a "release"
+ * that does nothing. Its W1 row is one transaction's round trip.
+ */
+export interface EtcdTxnTarget {
+  kind: 'etcd-txn';
+  endpoints: string[];
+}
+
+export type SystemTarget = BatonTarget | RawEchoTarget | RedisTarget | EtcdTarget | EtcdFifoTarget | EtcdTxnTarget;
