@@ -140,7 +140,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         'Starts every server itself on 127.0.0.1 (data in a temp dir), stops them all at the end, and writes\n' +
         'bench/results/<timestamp>.json, .md (tables) and .svg (chart). Exits non-zero only when a correctness check fails.',
     )
-    .option('--quick', 'a short run (< 20 s, one repetition, W4 scaled down): what CI runs', false)
+    .option('--quick', 'a short run (about 45 s, one repetition, W4–W6 and the failover scaled down): what CI runs', false)
     .option('--systems <list>', `comma-separated: baton, raw, durable, replicated, ${SYSTEM_CHOICES.join(', ')}`, 'baton,raw,redis,etcd,durable,replicated')
     .option('--workloads <list>', `comma-separated: ${WORKLOADS.join(', ')}`, WORKLOADS.join(','))
     .option('--runs <n>', 'repetitions of each measurement (default 5, --quick 1)', positiveInteger)

@@ -147,13 +147,7 @@ export async function runBench(options: BenchOptions, log: Log, command: string)
     if (options.workloads.includes('w1')) results.w1 = await runW1(context);
     if (options.workloads.includes('w2')) results.w2 = await runW2(context);
     if (options.workloads.includes('w3')) results.w3 = await runW3(context);
-    if (options.workloads.includes('failover') && context.group) {
-      results.failover = await runFailover(context).catch((error: unknown) => {
-        errors.push({ workload: 'failover', system: 'baton-group-tcp', repetition: 0, message: messageOf(error) });
-        log(`failover failed: ${messageOf(error)}`);
-        return undefined;
-      });
-    }
+    if (options.workloads.includes('failover') && context.group) results.failover = await runFailover(context);
     // The cluster and the group are done with: their heartbeats and watches should not run beside W4–W6.
     await stopReplicated(context);
     if (options.workloads.includes('w4')) {
@@ -665,35 +659,46 @@ async function runW3(context: Context): Promise<W3Results> {
  * is started again (it follows) before the next kill, so every kill meets a
  * group of three. No other client runs meanwhile.
  */
-async function runFailover(context: Context): Promise<FailoverResults> {
+async function runFailover(context: Context): Promise<FailoverResults | undefined> {
   const group = context.group!;
   const kills = context.options.sizes.failover.kills;
   const runs: FailoverRun[] = [];
-  for (let kill = 1; kill <= kills; kill++) {
-    const before = await group.leader();
-    // The leader serves before it is killed: one grant by it first.
-    await grantOnce(group, before.index, `failover-before-${kill}`, 15_000);
-    const { killedAt, index } = await group.killLeader();
-    const next = await group.nextLeader(30_000, index);
-    const electedMs = performance.now() - killedAt;
-    const grantedAt = await grantOnce(group, next, `failover-${kill}`, 30_000);
-    const run: FailoverRun = { kill, from: before.url, to: group.urls[next]!, electedMs, firstGrantMs: grantedAt - killedAt };
-    runs.push(run);
-    context.log(`failover ${kill}/${kills}: killed ${run.from}; ${run.to} leads after ${formatNumber(electedMs, 0)} ms and grants after ${formatNumber(run.firstGrantMs, 0)} ms`);
-    await group.restart(index);
-  }
-  // W1–W3 clients of later runs (none now) would go to the current leader.
-  const leader = await group.leader();
+  // A kill that finds no next leader (or no grant) is a failed measurement; the kills before it are kept.
+  await attempt(context, 'failover', 'baton-group-tcp', 0, async () => {
+    for (let kill = 1; kill <= kills; kill++) await killOnce(context, kill, runs);
+  });
+  if (runs.length === 0) return undefined;
+  // Later clients (none now) would go to the current leader.
+  const leader = await group.leader().catch(() => undefined);
   const entry = context.available.get('baton-group-tcp');
-  if (entry && entry.target.kind === 'baton') entry.target = { ...entry.target, url: leader.url };
+  if (leader && entry && entry.target.kind === 'baton') entry.target = { ...entry.target, url: leader.url };
   return {
     system: 'baton-group-tcp',
-    kills,
+    kills: runs.length,
     electionLeaseSeconds: GROUP_ELECTION_LEASE_SECONDS,
     firstGrantMs: summarize(runs.map((run) => run.firstGrantMs)),
     electedMs: summarize(runs.map((run) => run.electedMs)),
     runs,
   };
+}
+
+/** One kill of the leader, timed (see runFailover); the killed member is started again after. */
+async function killOnce(context: Context, kill: number, runs: FailoverRun[]): Promise<void> {
+  const group = context.group!;
+  const kills = context.options.sizes.failover.kills;
+  const before = await group.leader();
+  // The leader serves before it is killed: one grant by it first.
+  await grantOnce(group, before.index, `failover-before-${kill}`, 15_000);
+  const { killedAt, index } = await group.killLeader();
+  const next = await group.nextLeader(30_000, index).catch((error: unknown) => {
+    throw new Error(`kill ${kill}: ${messageOf(error)}`, { cause: error });
+  });
+  const electedMs = performance.now() - killedAt;
+  const grantedAt = await grantOnce(group, next, `failover-${kill}`, 30_000);
+  const run: FailoverRun = { kill, from: before.url, to: group.urls[next]!, electedMs, firstGrantMs: grantedAt - killedAt };
+  runs.push(run);
+  context.log(`failover ${kill}/${kills}: killed ${run.from}; ${run.to} leads after ${formatNumber(electedMs, 0)} ms and grants after ${formatNumber(run.firstGrantMs, 0)} ms`);
+  await group.restart(index);
 }
 
 /**
